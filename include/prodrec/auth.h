@@ -1,0 +1,26 @@
+/* auth.h: bearer token -> user id (the only user of libjwt and OpenSSL). */
+#ifndef PRODREC_AUTH_H
+#define PRODREC_AUTH_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "validate.h"
+
+#define AUTH_TOKEN_MAX	8192	/* longer tokens are refused */
+
+enum auth_result {
+	AUTH_OK,
+	AUTH_NO_TOKEN,		/* header missing or not Bearer: 401, plain challenge */
+	AUTH_INVALID,		/* any other failure: 401, error="invalid_token" */
+	AUTH__MAX
+};
+
+/* auth.c */
+int			 auth_init(const struct config *, char *err, size_t errsz);
+void			 auth_free(void);
+enum auth_result	 auth_check(const char *authorization, time_t now,
+			    char user[USER_ID_MAX + 1], const char **why);
+
+#endif

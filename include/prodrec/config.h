@@ -1,0 +1,47 @@
+/* config.h: the program's configuration, from the environment and PRODREC_CONFIG. */
+#ifndef PRODREC_CONFIG_H
+#define PRODREC_CONFIG_H
+
+#include <stddef.h>
+
+/* Token algorithms the configuration may allow (CONTRACT section 6). */
+enum cfg_alg {
+	ALG_HS256, ALG_HS384, ALG_HS512,
+	ALG_RS256, ALG_RS384, ALG_RS512,
+	ALG_ES256, ALG_ES384, ALG_ES512,
+	ALG__MAX
+};
+
+struct config {
+	char		*db_host;		/* MariaDB host, "localhost" */
+	unsigned	 db_port;		/* TCP port, 3306 */
+	char		*db_socket;		/* unix socket path or NULL */
+	char		*db_user;		/* "prodrec" */
+	char		*db_password;		/* "" */
+	char		*db_name;		/* "prodrec" */
+	unsigned	 db_connect_timeout;	/* seconds, 2 */
+	unsigned	 db_read_timeout;	/* seconds, 10 */
+	unsigned	 db_write_timeout;	/* seconds, 10 */
+	unsigned	 jwt_algs;		/* bit (1u << enum cfg_alg) per allowed alg */
+	char		*jwt_secret;		/* HMAC secret or NULL */
+	size_t		 jwt_secret_len;	/* its length in bytes */
+	char		*jwt_public_key;	/* PEM text or NULL */
+	size_t		 jwt_public_key_len;	/* its length in bytes */
+	char		*jwt_issuer;		/* required iss or NULL */
+	char		*jwt_audience;		/* required aud or NULL */
+	long		 jwt_leeway;		/* seconds, 60 */
+	char		*jwt_user_claim;	/* "sub" */
+	int		 workers;		/* pre-forked workers, -1 = default */
+	char		*listen;		/* host:port, socket path, or NULL (fd 0) */
+	size_t		 max_body;		/* bytes, 16384 */
+	unsigned	 max_units;		/* 1000000 */
+	long		 max_clock_skew;	/* seconds, 300 */
+};
+
+/* config.c */
+int		 cfg_load(struct config *, char *err, size_t errsz);
+void		 cfg_free(struct config *);
+const char	*cfg_alg_name(enum cfg_alg);
+int		 cfg_alg_lookup(const char *name, size_t len);
+
+#endif

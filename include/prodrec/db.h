@@ -1,0 +1,69 @@
+/* db.h: the worker's MariaDB connection and prepared statements (the only user of Connector/C). */
+#ifndef PRODREC_DB_H
+#define PRODREC_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "validate.h"
+
+#define RECORD_ID_LEN	20	/* "rec_" + 16 hex digits */
+
+enum db_status {
+	DB_OK,			/* done; see the function for what it found */
+	DB_NOT_FOUND,		/* no such row */
+	DB_UNAVAILABLE,		/* server unreachable or gone: 503 */
+	DB_ERROR,		/* anything else: 500 */
+	DB__MAX
+};
+
+/* A stored record, as read back for replay checks. */
+struct record_row {
+	uint64_t	id;					/* surrogate key, insertion order */
+	char		record_id[RECORD_ID_LEN + 1];
+	char		session_id[SESSION_ID_LEN + 1];
+	char		worker_id[WORKER_ID_MAX * 4 + 1];	/* UTF-8, NUL-terminated */
+	size_t		worker_id_len;
+	char		worker_name[WORKER_NAME_MAX * 4 + 1];
+	size_t		worker_name_len;
+	uint32_t	units;
+	int64_t		recorded_at_ms;
+	char		client_event_id[CLIENT_EVENT_ID_MAX + 1];
+	size_t		client_event_id_len;
+	char		idempotency_key[IDEMPOTENCY_KEY_MAX + 1];
+	size_t		idempotency_key_len;
+	int		has_idempotency_key;
+	char		auth0_id[USER_ID_MAX + 1];
+	size_t		auth0_id_len;
+};
+
+enum session_state { SESSION_OPEN, SESSION_CLOSED };
+
+struct session_row {
+	char			owner[USER_ID_MAX + 1];		/* owner_auth0_id */
+	size_t			owner_len;
+	enum session_state	state;
+};
+
+/* Outcome of the one-statement insert. */
+enum db_insert {
+	INSERT_CREATED,		/* a new row */
+	INSERT_DUPLICATE,	/* a unique key matched the row *existing_id */
+	INSERT_NO_SESSION,	/* no open session owned by the user: nothing stored */
+	INSERT__MAX
+};
+
+/* db.c */
+int		db_init(const struct config *);
+int		db_connect(void);
+void		db_close(void);
+enum db_status	db_record_insert(const struct record_input *, const char *user,
+		    const char *record_id, enum db_insert *, uint64_t *existing_id);
+enum db_status	db_record_by_id(uint64_t id, struct record_row *);
+enum db_status	db_record_by_keys(const struct record_input *, const char *user,
+		    struct record_row *);
+enum db_status	db_session_get(const char *session_id, struct session_row *);
+const char	*db_last_error(void);
+
+#endif

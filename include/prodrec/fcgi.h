@@ -1,0 +1,12 @@
+/* fcgi.h: the accept loop (the only user of libfcgi). */
+#ifndef PRODREC_FCGI_H
+#define PRODREC_FCGI_H
+
+#include "app.h"
+
+/* fcgi.c */
+int	fcgi_open_listener(const char *spec, int backlog);
+int	fcgi_serve(struct app *, int listen_fd);
+void	fcgi_request_stop(void);
+
+#endif

@@ -1,0 +1,57 @@
+/* http.h: the request and response as handlers see them, and request outcomes. */
+#ifndef PRODREC_HTTP_H
+#define PRODREC_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Every way a request can end; mapped to status and message in http_outcome(). */
+enum outcome {
+	OUT_OK,			/* 200 */
+	OUT_CREATED,		/* 201 */
+	OUT_BAD_REQUEST,	/* 400 */
+	OUT_UNAUTHORIZED,	/* 401 */
+	OUT_FORBIDDEN,		/* 403 */
+	OUT_NOT_FOUND,		/* 404 */
+	OUT_METHOD_NOT_ALLOWED,	/* 405 */
+	OUT_CONFLICT,		/* 409 */
+	OUT_TOO_LARGE,		/* 413 */
+	OUT_INTERNAL,		/* 500 */
+	OUT_UNAVAILABLE,	/* 503 */
+	OUT__MAX
+};
+
+struct request {
+	const char	*method;		/* REQUEST_METHOD */
+	const char	*path;			/* request path, no query string */
+	size_t		 path_len;
+	const char	*query;			/* QUERY_STRING or "" */
+	const char	*content_type;		/* CONTENT_TYPE or NULL */
+	long long	 content_length;	/* CONTENT_LENGTH, -1 when absent */
+	const char	*authorization;		/* HTTP_AUTHORIZATION or NULL */
+	const char	*idempotency_key;	/* HTTP_IDEMPOTENCY_KEY or NULL */
+	const char	*remote_addr;		/* REMOTE_ADDR or NULL */
+	void		*io;			/* the front end's stream, for http_read_body */
+};
+
+struct response {
+	int		 status;		/* HTTP status */
+	const char	*allow;			/* Allow header (405) or NULL */
+	const char	*www_authenticate;	/* WWW-Authenticate (401) or NULL */
+	char		 location[128];		/* Location (201) or "" */
+	unsigned	 retry_after;		/* Retry-After seconds (503) or 0 */
+	struct buf	 body;			/* JSON body */
+};
+
+/* http.c */
+void	http_response_reset(struct response *);
+void	http_error(struct response *, enum outcome, const char *detail);
+void	http_fault(struct response *, enum outcome, const char *cause);
+int	http_content_type_is_json(const char *);
+
+/* fcgi.c: read the whole body into b, refusing more than max bytes. */
+int	http_read_body(struct request *, struct buf *b, size_t max);
+
+#endif

@@ -1,0 +1,40 @@
+/* json.h: request bodies in, response bodies out (the only user of json-c). */
+#ifndef PRODREC_JSON_H
+#define PRODREC_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define JSON_MAX_DEPTH	16	/* deeper nesting is a 400 */
+
+enum jtype {
+	JT_ABSENT,		/* key not present */
+	JT_NULL,
+	JT_BOOL,
+	JT_NUMBER,		/* integer or not: see text */
+	JT_STRING,
+	JT_OBJECT,
+	JT_ARRAY,
+	JT__MAX
+};
+
+/* One member of the request object, borrowed from the parsed body. */
+struct jvalue {
+	enum jtype	 type;
+	const char	*str;	/* JT_STRING: the string (may hold NUL); JT_NUMBER: its literal text */
+	size_t		 len;	/* length of str in bytes */
+};
+
+struct jbody;		/* a parsed request object, opaque */
+
+/* json.c */
+int	json_body_parse(const char *, size_t, struct jbody **, const char **why);
+void	json_body_get(const struct jbody *, const char *key, struct jvalue *);
+void	json_body_free(struct jbody *);
+int	json_string_in_array(const char *json, const char *want);
+int	json_put_string(struct buf *, const char *, size_t);
+int	json_error_body(struct buf *, const char *message, const char *error);
+
+#endif

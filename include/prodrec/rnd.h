@@ -1,0 +1,13 @@
+/* rnd.h: identifiers from the kernel's cryptographic random source. */
+#ifndef PRODREC_RND_H
+#define PRODREC_RND_H
+
+#include <stddef.h>
+
+/* rnd.c */
+int	rnd_bytes(void *, size_t);
+int	rnd_hex(char *out, size_t nbytes);
+int	rnd_record_id(char out[21]);
+int	rnd_request_id(char out[17]);
+
+#endif
