@@ -7,11 +7,12 @@
 --   mariadb prodrec < sql/grants.sql
 --
 -- The program reads sessions and records and inserts records; it never
--- updates or deletes a record.  (It issues an
--- INSERT ... ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), which needs
--- UPDATE on production_records, but that clause changes nothing.)  Closing
--- and opening sessions through SQL is a DBA's job and needs no grant here.
+-- changes or deletes a record.  Its insert is an
+-- INSERT ... ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), which needs the
+-- UPDATE privilege, so it gets UPDATE on the id column alone (and that clause
+-- leaves the row as it was).  Opening and closing sessions through SQL is a
+-- DBA's job and needs no grant here.
 
 GRANT SELECT ON production_sessions TO 'prodrec'@'localhost';
-GRANT SELECT, INSERT, UPDATE ON production_records TO 'prodrec'@'localhost';
+GRANT SELECT, INSERT, UPDATE (id) ON production_records TO 'prodrec'@'localhost';
 GRANT SELECT ON production_session_totals TO 'prodrec'@'localhost';
