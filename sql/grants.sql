@@ -9,10 +9,11 @@
 -- The program reads sessions and records and inserts records; it never
 -- changes or deletes a record.  Its insert is an
 -- INSERT ... ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), which needs the
--- UPDATE privilege, so it gets UPDATE on the id column alone (and that clause
--- leaves the row as it was).  Opening and closing sessions through SQL is a
+-- UPDATE privilege on the table (MariaDB checks it for every inserted column,
+-- so a grant on the id column alone is refused); the clause itself leaves
+-- the row as it was.  Opening and closing sessions through SQL is a
 -- DBA's job and needs no grant here.
 
 GRANT SELECT ON production_sessions TO 'prodrec'@'localhost';
-GRANT SELECT, INSERT, UPDATE (id) ON production_records TO 'prodrec'@'localhost';
+GRANT SELECT, INSERT, UPDATE ON production_records TO 'prodrec'@'localhost';
 GRANT SELECT ON production_session_totals TO 'prodrec'@'localhost';

@@ -50,6 +50,7 @@ void	http_response_reset(struct response *);
 void	http_error(struct response *, enum outcome, const char *detail);
 void	http_fault(struct response *, enum outcome, const char *cause);
 int	http_content_type_is_json(const char *);
+const char	*http_reason(int status);
 
 /* fcgi.c: read the whole body into b, refusing more than max bytes. */
 int	http_read_body(struct request *, struct buf *b, size_t max);

@@ -29,6 +29,16 @@ struct jvalue {
 
 struct jbody;		/* a parsed request object, opaque */
 
+/* What a 201/200 answer to a create shows of the record. */
+struct preview {
+	const char	*record_id;	/* "rec_..." */
+	const char	*session_id;	/* lower-case */
+	const char	*worker_id;	/* UTF-8, worker_id_len bytes */
+	size_t		 worker_id_len;
+	uint32_t	 units;
+	int		 idempotent;	/* 1 for a replay */
+};
+
 /* json.c */
 int	json_body_parse(const char *, size_t, struct jbody **, const char **why);
 void	json_body_get(const struct jbody *, const char *key, struct jvalue *);
@@ -36,5 +46,6 @@ void	json_body_free(struct jbody *);
 int	json_string_in_array(const char *json, const char *want);
 int	json_put_string(struct buf *, const char *, size_t);
 int	json_error_body(struct buf *, const char *message, const char *error);
+int	json_record_preview(struct buf *, const struct preview *);
 
 #endif

@@ -1,0 +1,399 @@
+/* config.c: the environment and the PRODREC_CONFIG file -> struct config, checked once at start. */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+#define KEY_FILE_MAX	(64 * 1024)	/* largest secret or PEM file read */
+
+enum ktype {
+	K_STRING,	/* char *, may be empty */
+	K_NUMBER,	/* a decimal in [min, max], stored per size */
+	K_ALGS,		/* comma-separated algorithm names -> bit set */
+	K_FILE,		/* a path whose contents are kept (the path is not) */
+	K__MAX
+};
+
+/* One configuration key: lighttpd-style table of names, types and limits. */
+struct key {
+	const char	*name;		/* file key; PRODREC_ + upper case in env */
+	enum ktype	 type;
+	size_t		 offset;	/* where in struct config */
+	size_t		 size;		/* K_NUMBER: sizeof the field */
+	long long	 min, max;	/* K_NUMBER: inclusive range */
+	size_t		 len_offset;	/* K_FILE: where the length goes */
+	const char	*def;		/* default as text, or NULL */
+};
+
+#define S(f)		K_STRING, offsetof(struct config, f), 0, 0, 0, 0
+#define N(f, lo, hi)	K_NUMBER, offsetof(struct config, f), \
+			sizeof(((struct config *)0)->f), lo, hi, 0
+#define F(f)		K_FILE, offsetof(struct config, f), 0, 0, 0, \
+			offsetof(struct config, f##_len)
+
+static const struct key keys[] = {
+	{ "db_host",		S(db_host),			"localhost" },
+	{ "db_port",		N(db_port, 1, 65535),		"3306" },
+	{ "db_socket",		S(db_socket),			NULL },
+	{ "db_user",		S(db_user),			"prodrec" },
+	{ "db_password",	S(db_password),			"" },
+	{ "db_name",		S(db_name),			"prodrec" },
+	{ "db_connect_timeout",	N(db_connect_timeout, 1, 3600),	"2" },
+	{ "db_read_timeout",	N(db_read_timeout, 1, 3600),	"10" },
+	{ "db_write_timeout",	N(db_write_timeout, 1, 3600),	"10" },
+	{ "jwt_algs",		K_ALGS, offsetof(struct config, jwt_algs),
+				    0, 0, 0, 0,			"HS256" },
+	{ "jwt_secret",		K_STRING, offsetof(struct config, jwt_secret),
+				    0, 0, 0, offsetof(struct config,
+				    jwt_secret_len),		NULL },
+	{ "jwt_secret_file",	F(jwt_secret),			NULL },
+	{ "jwt_public_key_file", F(jwt_public_key),		NULL },
+	{ "jwt_issuer",		S(jwt_issuer),			NULL },
+	{ "jwt_audience",	S(jwt_audience),		NULL },
+	{ "jwt_leeway",		N(jwt_leeway, 0, 86400),	"60" },
+	{ "jwt_user_claim",	S(jwt_user_claim),		"sub" },
+	{ "workers",		N(workers, 0, 1024),		NULL },
+	{ "listen",		S(listen),			NULL },
+	{ "max_body",		N(max_body, 2, 16 * 1024 * 1024), "16384" },
+	{ "max_units",		N(max_units, 1, 2147483647),	"1000000" },
+	{ "max_clock_skew",	N(max_clock_skew, 0, 31536000),	"300" },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static const char *const alg_names[ALG__MAX] = {
+	"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+	"ES256", "ES384", "ES512",
+};
+
+const char *
+cfg_alg_name(enum cfg_alg alg)
+{
+	return alg < ALG__MAX ? alg_names[alg] : "none";
+}
+
+/* The algorithm named by name[0..len), or -1. */
+int
+cfg_alg_lookup(const char *name, size_t len)
+{
+	int	i;
+
+	for (i = 0; i < ALG__MAX; i++)
+		if (strlen(alg_names[i]) == len &&
+		    strncasecmp(alg_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+static const struct key *
+key_lookup(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* "PRODREC_" + upper-case name into env. */
+static void
+env_name(const struct key *k, char *env, size_t envsz)
+{
+	size_t	i;
+
+	snprintf(env, envsz, "PRODREC_%s", k->name);
+	for (i = 8; env[i] != '\0'; i++)
+		env[i] = (char)toupper((unsigned char)env[i]);
+}
+
+/*
+ * Read a whole small file into a NUL-terminated allocation.  One trailing
+ * newline (LF or CRLF) is dropped, as editors add one to secret files.
+ */
+static char *
+read_file(const char *path, size_t *lenp, char *err, size_t errsz,
+    const char *what)
+{
+	FILE	*fp;
+	char	*data;
+	size_t	 len;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "%s: cannot read %s: %s", what, path,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((data = malloc(KEY_FILE_MAX + 1)) == NULL) {
+		fclose(fp);
+		snprintf(err, errsz, "%s: out of memory", what);
+		return NULL;
+	}
+	len = fread(data, 1, KEY_FILE_MAX + 1, fp);
+	if (ferror(fp) || len > KEY_FILE_MAX) {
+		snprintf(err, errsz, "%s: %s is unreadable or larger than "
+		    "%d bytes", what, path, KEY_FILE_MAX);
+		fclose(fp);
+		free(data);
+		return NULL;
+	}
+	fclose(fp);
+	if (len > 0 && data[len - 1] == '\n')
+		len--;
+	if (len > 0 && data[len - 1] == '\r')
+		len--;
+	data[len] = '\0';
+	*lenp = len;
+	return data;
+}
+
+/* Parse comma-separated algorithm names into a bit set. */
+static int
+parse_algs(const char *v, unsigned *set, char *err, size_t errsz,
+    const char *what)
+{
+	const char	*p, *end;
+	int		 alg;
+
+	*set = 0;
+	for (p = v; *p != '\0'; p = *end ? end + 1 : end) {
+		while (*p == ' ')
+			p++;
+		for (end = p; *end != '\0' && *end != ','; end++)
+			;
+		size_t n = (size_t)(end - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if ((alg = cfg_alg_lookup(p, n)) == -1) {
+			snprintf(err, errsz, "%s: unknown algorithm \"%.*s\" "
+			    "(allowed: HS256/384/512, RS256/384/512, "
+			    "ES256/384/512)", what, (int)n, p);
+			return -1;
+		}
+		*set |= 1u << alg;
+	}
+	if (*set == 0) {
+		snprintf(err, errsz, "%s: no algorithm given", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse a decimal in [k->min, k->max] and store it at its field's size. */
+static int
+parse_number(const struct key *k, const char *v, void *field, char *err,
+    size_t errsz, const char *what)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || !isdigit((unsigned char)*v) ||
+	    n < k->min || n > k->max) {
+		snprintf(err, errsz, "%s: \"%s\" is not a whole number from "
+		    "%lld to %lld", what, v, k->min, k->max);
+		return -1;
+	}
+	if (k->size == sizeof(int))
+		*(int *)field = (int)n;
+	else if (k->size == sizeof(long))
+		*(long *)field = (long)n;
+	else
+		*(size_t *)field = (size_t)n;
+	return 0;
+}
+
+/*
+ * Store value for key k.  what names the source for error messages
+ * ("PRODREC_DB_PORT" or "prodrec.conf:3: db_port").
+ */
+static int
+set_value(struct config *cfg, const struct key *k, const char *value,
+    char *err, size_t errsz, const char *what)
+{
+	char	**strp = (char **)((char *)cfg + k->offset);
+	char	 *copy;
+	size_t	  len = 0;
+
+	switch (k->type) {
+	case K_NUMBER:
+		return parse_number(k, value, (char *)cfg + k->offset, err,
+		    errsz, what);
+	case K_ALGS:
+		return parse_algs(value, (unsigned *)((char *)cfg + k->offset),
+		    err, errsz, what);
+	case K_FILE:
+		if ((copy = read_file(value, &len, err, errsz, what)) == NULL)
+			return -1;
+		break;
+	default:
+		if ((copy = strdup(value)) == NULL) {
+			snprintf(err, errsz, "%s: out of memory", what);
+			return -1;
+		}
+		len = strlen(copy);
+		break;
+	}
+	free(*strp);
+	*strp = copy;
+	if (k->len_offset != 0)
+		*(size_t *)((char *)cfg + k->len_offset) = len;
+	return 0;
+}
+
+/* Trim white space at both ends of s, in place. */
+static char *
+trim(char *s)
+{
+	size_t	n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * Read "key = value" lines from path.  '#' starts a comment line, blank
+ * lines are ignored, an unknown key or a line without '=' is an error.
+ * Keys set in the environment are skipped: the environment wins.
+ */
+static int
+load_file(struct config *cfg, const char *path, char *err, size_t errsz)
+{
+	FILE			*fp;
+	char			 line[4096], what[300], env[64], *eq, *name;
+	const struct key	*k;
+	int			 lineno = 0, rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "PRODREC_CONFIG: cannot read %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		name = trim(line);
+		if (*name == '\0' || *name == '#')
+			continue;
+		if ((eq = strchr(name, '=')) == NULL) {
+			snprintf(err, errsz, "%s:%d: expected key = value",
+			    path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		name = trim(name);
+		if ((k = key_lookup(name)) == NULL) {
+			snprintf(err, errsz, "%s:%d: unknown key \"%.64s\"",
+			    path, lineno, name);
+			rc = -1;
+			break;
+		}
+		env_name(k, env, sizeof(env));
+		if (getenv(env) != NULL)
+			continue;
+		snprintf(what, sizeof(what), "%s:%d: %s", path, lineno, name);
+		rc = set_value(cfg, k, trim(eq + 1), err, errsz, what);
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errsz, "%s: read error", path);
+		rc = -1;
+	}
+	fclose(fp);
+	return rc;
+}
+
+/* Defaults first, then the environment. */
+static int
+load_env(struct config *cfg, int defaults, char *err, size_t errsz)
+{
+	char		 env[64];
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		env_name(&keys[i], env, sizeof(env));
+		v = defaults ? keys[i].def : getenv(env);
+		if (v != NULL && set_value(cfg, &keys[i], v, err, errsz,
+		    env) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Cross-key checks: a configuration that cannot work stops the start. */
+static int
+check(struct config *cfg, char *err, size_t errsz)
+{
+	unsigned	hmac = (1u << ALG_HS256) | (1u << ALG_HS384) |
+			    (1u << ALG_HS512);
+
+	if ((cfg->jwt_algs & hmac) &&
+	    (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0)) {
+		snprintf(err, errsz, "PRODREC_JWT_ALGS allows HMAC tokens but "
+		    "neither PRODREC_JWT_SECRET nor PRODREC_JWT_SECRET_FILE "
+		    "gives a secret");
+		return -1;
+	}
+	if ((cfg->jwt_algs & ~hmac) && cfg->jwt_public_key == NULL) {
+		snprintf(err, errsz, "PRODREC_JWT_ALGS allows RS/ES tokens "
+		    "but PRODREC_JWT_PUBLIC_KEY_FILE is not set");
+		return -1;
+	}
+	if (cfg->jwt_user_claim[0] == '\0') {
+		snprintf(err, errsz, "PRODREC_JWT_USER_CLAIM is empty");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Fill cfg from the defaults, the file named by PRODREC_CONFIG and the
+ * environment (which wins), and check it.  Returns 0, or -1 with one line
+ * in err.  cfg owns its strings: release them with cfg_free().
+ */
+int
+cfg_load(struct config *cfg, char *err, size_t errsz)
+{
+	const char	*path;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = -1;
+	if (load_env(cfg, 1, err, errsz) == -1)
+		return -1;
+	if ((path = getenv("PRODREC_CONFIG")) != NULL && *path != '\0' &&
+	    load_file(cfg, path, err, errsz) == -1)
+		return -1;
+	if (load_env(cfg, 0, err, errsz) == -1)
+		return -1;
+	if (getenv("PRODREC_JWT_SECRET") != NULL &&
+	    getenv("PRODREC_JWT_SECRET_FILE") != NULL) {
+		snprintf(err, errsz, "set PRODREC_JWT_SECRET or "
+		    "PRODREC_JWT_SECRET_FILE, not both");
+		return -1;
+	}
+	return check(cfg, err, errsz);
+}
+
+void
+cfg_free(struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].type == K_STRING || keys[i].type == K_FILE) {
+			char **strp = (char **)((char *)cfg + keys[i].offset);
+			free(*strp);
+			*strp = NULL;
+		}
+}

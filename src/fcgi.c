@@ -1,0 +1,208 @@
+/* fcgi.c: the accept loop; request in, response out (the only user of libfcgi). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "fcgi.h"
+#include "http.h"
+#include "log.h"
+#include "route.h"
+
+#define PATH_MAX_LEN	2048	/* longer SCRIPT_NAME + PATH_INFO is a 404 */
+
+static volatile sig_atomic_t	stopping;
+
+/* From a signal handler: leave the accept loop after this request. */
+void
+fcgi_request_stop(void)
+{
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+/* Open a listening socket: "host:port", ":port" or a unix socket path. */
+int
+fcgi_open_listener(const char *spec, int backlog)
+{
+	if (FCGX_Init() != 0)
+		return -1;
+	return FCGX_OpenSocket(spec, backlog);
+}
+
+/* CONTENT_LENGTH: -1 when absent, -2 when not a decimal number. */
+static long long
+content_length(const char *v)
+{
+	char		*end;
+	long long	 n;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0)
+		return -2;
+	return n;
+}
+
+/*
+ * The request path without its query string: REQUEST_URI, or SCRIPT_NAME
+ * + PATH_INFO when the front end sends no REQUEST_URI.
+ */
+static void
+request_path(struct request *req, FCGX_ParamArray envp, char *scratch,
+    size_t scratchsz)
+{
+	const char	*uri = FCGX_GetParam("REQUEST_URI", envp);
+	const char	*script, *info;
+	int		 n;
+
+	if (uri != NULL) {
+		req->path = uri;
+		req->path_len = strcspn(uri, "?#");
+		return;
+	}
+	script = FCGX_GetParam("SCRIPT_NAME", envp);
+	info = FCGX_GetParam("PATH_INFO", envp);
+	n = snprintf(scratch, scratchsz, "%s%s", script ? script : "",
+	    info ? info : "");
+	req->path = scratch;
+	req->path_len = n < 0 || (size_t)n >= scratchsz ? 0 : (size_t)n;
+}
+
+/* Fill req from the FastCGI parameters; pointers live until Finish. */
+static void
+read_request(struct request *req, FCGX_Request *fr, char *scratch,
+    size_t scratchsz)
+{
+	FCGX_ParamArray	envp = fr->envp;
+	const char	*v;
+
+	memset(req, 0, sizeof(*req));
+	v = FCGX_GetParam("REQUEST_METHOD", envp);
+	req->method = v != NULL ? v : "";
+	request_path(req, envp, scratch, scratchsz);
+	v = FCGX_GetParam("QUERY_STRING", envp);
+	req->query = v != NULL ? v : "";
+	req->content_type = FCGX_GetParam("CONTENT_TYPE", envp);
+	req->content_length = content_length(FCGX_GetParam("CONTENT_LENGTH",
+	    envp));
+	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
+	req->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", envp);
+	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", envp);
+	req->io = fr->in;
+}
+
+/*
+ * Read the whole body into b.  Returns 0; -2 when it is larger than max;
+ * -1 when it ends before CONTENT_LENGTH bytes or CONTENT_LENGTH is bad;
+ * -3 when memory runs out.
+ */
+int
+http_read_body(struct request *req, struct buf *b, size_t max)
+{
+	FCGX_Stream	*in = req->io;
+	size_t		 want;
+	int		 n;
+
+	buf_reset(b);
+	if (req->content_length == -2)
+		return -1;
+	if (req->content_length > (long long)max)
+		return -2;
+	/* Without a length, read to the end, one byte past max to notice. */
+	want = req->content_length >= 0 ? (size_t)req->content_length : max + 1;
+	if (buf_reserve(b, want) == -1)
+		return -3;
+	while (b->len < want) {
+		n = FCGX_GetStr(b->data + b->len, (int)(want - b->len), in);
+		if (n <= 0)
+			break;
+		b->len += (size_t)n;
+	}
+	b->data[b->len] = '\0';
+	if (req->content_length < 0)
+		return b->len > max ? -2 : 0;
+	return b->len == want ? 0 : -1;
+}
+
+/*
+ * Write the CGI-style head and the body in one record where they fit.
+ * Every answer is JSON (CONTRACT section 5).
+ */
+static void
+write_response(FCGX_Request *fr, const struct response *resp)
+{
+	char	head[512];
+	int	n;
+
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s%s%s" "%s%s%s" "%s%s%s",
+	    resp->status, http_reason(resp->status), resp->body.len,
+	    resp->allow ? "Allow: " : "", resp->allow ? resp->allow : "",
+	    resp->allow ? "\r\n" : "",
+	    resp->www_authenticate ? "WWW-Authenticate: " : "",
+	    resp->www_authenticate ? resp->www_authenticate : "",
+	    resp->www_authenticate ? "\r\n" : "",
+	    resp->location[0] ? "Location: " : "", resp->location,
+	    resp->location[0] ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head) - 32) {
+		log_warnx("response head too long");
+		return;
+	}
+	if (resp->retry_after > 0)
+		n += snprintf(head + n, sizeof(head) - n, "Retry-After: %u\r\n",
+		    resp->retry_after);
+	n += snprintf(head + n, sizeof(head) - n, "\r\n");
+	if (FCGX_PutStr(head, n, fr->out) != n ||
+	    (resp->body.len > 0 && FCGX_PutStr(resp->body.data,
+	    (int)resp->body.len, fr->out) != (int)resp->body.len))
+		log_warnx("client went away before the response was written");
+}
+
+/*
+ * Serve requests from listen_fd until told to stop or the socket fails.
+ * One request at a time: a worker is one process.  Returns 0 on a clean
+ * stop, -1 when accepting failed.
+ */
+int
+fcgi_serve(struct app *app, int listen_fd)
+{
+	FCGX_Request	fr;
+	struct request	req;
+	struct response	resp;
+	char		path[PATH_MAX_LEN];
+	int		rc = 0;
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+		log_warnx("cannot set up libfcgi");
+		return -1;
+	}
+	memset(&resp, 0, sizeof(resp));
+	while (!stopping) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (!stopping) {
+				log_warnx("accept failed on the FastCGI socket");
+				rc = -1;
+			}
+			break;
+		}
+		read_request(&req, &fr, path, sizeof(path));
+		http_response_reset(&resp);
+		route_request(app, &req, &resp);
+		write_response(&fr, &resp);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	buf_free(&resp.body);
+	return rc;
+}

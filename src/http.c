@@ -1,0 +1,106 @@
+/* http.c: request outcomes mapped to status and error body, in one place. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "rnd.h"
+
+static const struct {
+	int		 status;
+	const char	*message;	/* the error body's "message" */
+} outcomes[OUT__MAX] = {
+	[OUT_OK] =			{ 200, "OK" },
+	[OUT_CREATED] =			{ 201, "Created" },
+	[OUT_BAD_REQUEST] =		{ 400, "Bad Request" },
+	[OUT_UNAUTHORIZED] =		{ 401, "Unauthorized" },
+	[OUT_FORBIDDEN] =		{ 403, "Forbidden" },
+	[OUT_NOT_FOUND] =		{ 404, "Not Found" },
+	[OUT_METHOD_NOT_ALLOWED] =	{ 405, "Method Not Allowed" },
+	[OUT_CONFLICT] =		{ 409, "Conflict" },
+	[OUT_TOO_LARGE] =		{ 413, "Payload Too Large" },
+	[OUT_INTERNAL] =		{ 500, "Internal Server Error" },
+	[OUT_UNAVAILABLE] =		{ 503, "Service Unavailable" },
+};
+
+#define RETRY_AFTER_SECONDS	1	/* a 503's Retry-After */
+
+/* Forget the previous request's answer but keep the body's memory. */
+void
+http_response_reset(struct response *r)
+{
+	r->status = 0;
+	r->allow = NULL;
+	r->www_authenticate = NULL;
+	r->location[0] = '\0';
+	r->retry_after = 0;
+	buf_reset(&r->body);
+}
+
+/*
+ * Answer with outcome's status and the error shape of CONTRACT section 5;
+ * detail becomes "error".  If even that body cannot be built, the status
+ * stands with an empty body (the front end still answers).
+ */
+void
+http_error(struct response *r, enum outcome outcome, const char *detail)
+{
+	r->status = outcomes[outcome].status;
+	if (json_error_body(&r->body, outcomes[outcome].message, detail) == -1)
+		buf_reset(&r->body);
+}
+
+/*
+ * Answer a fault (500, or 503 while the database is unreachable) without
+ * showing internals: "error" holds a fresh request id, and one log line
+ * ties that id to the cause.
+ */
+void
+http_fault(struct response *r, enum outcome outcome, const char *cause)
+{
+	char	id[17], detail[48];
+
+	if (rnd_request_id(id) == -1)
+		snprintf(id, sizeof(id), "unknown");
+	log_warnx("request %s: %d: %s", id, outcomes[outcome].status, cause);
+	snprintf(detail, sizeof(detail), "request id %s", id);
+	http_error(r, outcome, detail);
+	if (outcome == OUT_UNAVAILABLE)
+		r->retry_after = RETRY_AFTER_SECONDS;
+}
+
+/*
+ * Is the Content-Type application/json, with at most parameters after it
+ * (charset=utf-8 and the like)?  Case-insensitive, as media types are.
+ */
+int
+http_content_type_is_json(const char *ct)
+{
+	static const char	json[] = "application/json";
+	size_t			len = sizeof(json) - 1;
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, json, len) != 0)
+		return 0;
+	ct += len;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* The reason phrase for a status this program answers with. */
+const char *
+http_reason(int status)
+{
+	int	i;
+
+	for (i = 0; i < OUT__MAX; i++)
+		if (outcomes[i].status == status)
+			return outcomes[i].message;
+	return "Unknown";
+}

@@ -1,0 +1,290 @@
+/* json.c: request bodies in, response bodies out; the only user of json-c. */
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "json.h"
+
+/* One tokener per worker process, reset for each body. */
+static struct json_tokener	*tokener;
+
+/* Only white space may follow the object. */
+static int
+only_space(const char *p, size_t n)
+{
+	for (; n > 0; p++, n--)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return 0;
+	return 1;
+}
+
+static const char	*parse_error(enum json_tokener_error);
+
+/* Is the run of letters outside strings a JSON literal or an exponent? */
+static int
+json_word(const char *w, size_t n)
+{
+	return (n == 4 && (memcmp(w, "true", 4) == 0 ||
+	    memcmp(w, "null", 4) == 0)) ||
+	    (n == 5 && memcmp(w, "false", 5) == 0) ||
+	    (n == 1 && (*w == 'e' || *w == 'E'));
+}
+
+/*
+ * What json-c accepts even in strict mode but JSON does not: single-quoted
+ * strings, NaN and Infinity.  Also counts nesting, since json-c's own depth
+ * limit counts scalars as levels.  Outside strings only structural
+ * characters, digits, signs, points and the words of json_word() may appear.
+ * Returns NULL or why the body is refused.
+ */
+static const char *
+prescan(const char *p, size_t n)
+{
+	size_t	i, w, depth = 0;
+	int	in_string = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in_string) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_string = 0;
+			continue;
+		}
+		if (p[i] == '"')
+			in_string = 1;
+		else if (p[i] == '{' || p[i] == '[') {
+			if (++depth > JSON_MAX_DEPTH)
+				return parse_error(json_tokener_error_depth);
+		} else if (p[i] == '}' || p[i] == ']')
+			depth -= depth > 0;
+		else if ((p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= 'A' && p[i] <= 'Z')) {
+			for (w = i; w < n && ((p[w] >= 'a' && p[w] <= 'z') ||
+			    (p[w] >= 'A' && p[w] <= 'Z')); w++)
+				;
+			if (!json_word(p + i, w - i))
+				return parse_error(json_tokener_error_parse_unexpected);
+			i = w - 1;
+		} else if (strchr(" \t\r\n:,-+.0123456789", p[i]) == NULL ||
+		    p[i] == '\0')
+			return parse_error(json_tokener_error_parse_unexpected);
+	}
+	return NULL;
+}
+
+/* Map a tokener failure to a sentence for the 400's "error". */
+static const char *
+parse_error(enum json_tokener_error e)
+{
+	switch (e) {
+	case json_tokener_continue:
+		return "request body is incomplete JSON";
+	case json_tokener_error_depth:
+		return "request body nests deeper than 16 levels";
+	case json_tokener_error_parse_utf8_string:
+		return "request body is not valid UTF-8";
+	default:
+		return "request body is not valid JSON";
+	}
+}
+
+/*
+ * Parse a request body that must be one JSON object: strict JSON, valid
+ * UTF-8, at most JSON_MAX_DEPTH levels, nothing but white space after it.
+ * On success *out owns the document (free with json_body_free) and 0 is
+ * returned; otherwise *why says what is wrong and -1 is returned.
+ */
+int
+json_body_parse(const char *text, size_t len, struct jbody **out,
+    const char **why)
+{
+	struct json_object	*root;
+	size_t			 end;
+
+	*out = NULL;
+	if (len == 0 || only_space(text, len)) {
+		*why = "request body is empty";
+		return -1;
+	}
+	if (len > INT32_MAX) {
+		*why = "request body is too large";
+		return -1;
+	}
+	if ((*why = prescan(text, len)) != NULL)
+		return -1;
+	if (tokener == NULL &&
+	    (tokener = json_tokener_new_ex(2 * JSON_MAX_DEPTH)) == NULL) {
+		*why = NULL;	/* out of memory: the caller answers 500 */
+		return -1;
+	}
+	json_tokener_reset(tokener);
+	json_tokener_set_flags(tokener,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tokener, text, (int)len);
+	if (root == NULL) {
+		*why = parse_error(json_tokener_get_error(tokener));
+		return -1;
+	}
+	end = json_tokener_get_parse_end(tokener);
+	if (end < len && !only_space(text + end, len - end)) {
+		json_object_put(root);
+		*why = "request body has data after the JSON object";
+		return -1;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		*why = "request body must be a JSON object";
+		return -1;
+	}
+	/* The document is the root object itself; jbody only hides the type. */
+	*out = (struct jbody *)root;
+	return 0;
+}
+
+/* Describe member key of the body; v borrows from the body. */
+void
+json_body_get(const struct jbody *body, const char *key, struct jvalue *v)
+{
+	struct json_object	*o;
+
+	v->str = NULL;
+	v->len = 0;
+	if (!json_object_object_get_ex((struct json_object *)body, key, &o)) {
+		v->type = JT_ABSENT;
+		return;
+	}
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		v->type = JT_NULL;
+		return;
+	case json_type_boolean:
+		v->type = JT_BOOL;
+		return;
+	case json_type_int:
+	case json_type_double:
+		/* The literal as written (json-c keeps it for doubles). */
+		v->type = JT_NUMBER;
+		break;
+	case json_type_string:
+		v->type = JT_STRING;
+		break;
+	case json_type_object:
+		v->type = JT_OBJECT;
+		return;
+	case json_type_array:
+		v->type = JT_ARRAY;
+		return;
+	}
+	v->str = json_object_get_string(o);
+	v->len = v->type == JT_STRING ? (size_t)json_object_get_string_len(o) :
+	    (v->str != NULL ? strlen(v->str) : 0);
+}
+
+void
+json_body_free(struct jbody *body)
+{
+	if (body != NULL)
+		json_object_put((struct json_object *)body);
+}
+
+/*
+ * Is json (a NUL-terminated JSON text) an array with a string element equal
+ * to want?  Returns 1 or 0, or -1 when json does not parse.
+ */
+int
+json_string_in_array(const char *json, const char *want)
+{
+	struct json_object	*arr, *el;
+	size_t			 i, n;
+	int			 found = 0;
+
+	if ((arr = json_tokener_parse(json)) == NULL)
+		return -1;
+	if (json_object_is_type(arr, json_type_array)) {
+		n = json_object_array_length(arr);
+		for (i = 0; i < n && !found; i++) {
+			el = json_object_array_get_idx(arr, i);
+			found = json_object_is_type(el, json_type_string) &&
+			    strcmp(json_object_get_string(el), want) == 0;
+		}
+	}
+	json_object_put(arr);
+	return found;
+}
+
+/*
+ * Append s (len bytes of UTF-8) to b as a JSON string literal with quotes.
+ * Control characters are escaped; everything else is copied as is.
+ */
+int
+json_put_string(struct buf *b, const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			 esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	size_t			 i, run;
+
+	if (buf_append(b, "\"", 1) == -1)
+		return -1;
+	for (i = 0; i < len; i += run) {
+		for (run = 0; i + run < len; run++) {
+			unsigned char c = (unsigned char)s[i + run];
+			if (c < 0x20 || c == '"' || c == '\\')
+				break;
+		}
+		if (run > 0) {
+			if (buf_append(b, s + i, run) == -1)
+				return -1;
+			continue;
+		}
+		run = 1;
+		if (s[i] == '"' || s[i] == '\\') {
+			esc[1] = s[i];
+			if (buf_append(b, esc, 2) == -1)
+				return -1;
+			esc[1] = 'u';
+			continue;
+		}
+		esc[4] = hex[((unsigned char)s[i]) >> 4];
+		esc[5] = hex[((unsigned char)s[i]) & 0xf];
+		if (buf_append(b, esc, 6) == -1)
+			return -1;
+	}
+	return buf_append(b, "\"", 1);
+}
+
+/* {"status":"error","message":message,"error":error} into b. */
+int
+json_error_body(struct buf *b, const char *message, const char *error)
+{
+	buf_reset(b);
+	if (buf_puts(b, "{\"status\":\"error\",\"message\":") == -1 ||
+	    json_put_string(b, message, strlen(message)) == -1 ||
+	    buf_puts(b, ",\"error\":") == -1 ||
+	    json_put_string(b, error, strlen(error)) == -1 ||
+	    buf_puts(b, "}") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The 201/200 body of CONTRACT section 5:
+ * {"status":"success","data":{"payloadPreview":{"recordId":..,"sessionId":..,
+ * "workerId":..,"units":..},"idempotent":..}}
+ */
+int
+json_record_preview(struct buf *b, const struct preview *p)
+{
+	buf_reset(b);
+	if (buf_puts(b, "{\"status\":\"success\",\"data\":{\"payloadPreview\":"
+	    "{\"recordId\":") == -1 ||
+	    json_put_string(b, p->record_id, strlen(p->record_id)) == -1 ||
+	    buf_puts(b, ",\"sessionId\":") == -1 ||
+	    json_put_string(b, p->session_id, strlen(p->session_id)) == -1 ||
+	    buf_puts(b, ",\"workerId\":") == -1 ||
+	    json_put_string(b, p->worker_id, p->worker_id_len) == -1 ||
+	    buf_printf(b, ",\"units\":%lu},\"idempotent\":%s}}",
+	    (unsigned long)p->units, p->idempotent ? "true" : "false") == -1)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,491 @@
+/*
+ * test_auth.c: auth_init() and auth_check() against tokens minted here with
+ * libjwt and keys made here with OpenSSL (no files).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include <jwt.h>
+
+#include "auth.h"
+#include "tap.h"
+
+#define NOW	((time_t)1700000000)
+#define SECRET	"a-test-secret-of-thirty-two-byte"
+
+static struct config	 cfg;
+static char		*rsa_priv, *rsa_pub, *ec_priv, *ec_pub, *ec384_pub;
+
+/* Write pkey as PEM, public or private; the caller frees the text. */
+static char *
+pem(EVP_PKEY *pkey, int public)
+{
+	BIO	*bio;
+	char	*data, *text;
+	long	 len;
+	int	 rc;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		abort();
+	rc = public ? PEM_write_bio_PUBKEY(bio, pkey) :
+	    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL);
+	if (rc != 1 || (len = BIO_get_mem_data(bio, &data)) <= 0)
+		abort();
+	if ((text = strndup(data, (size_t)len)) == NULL)
+		abort();
+	BIO_free(bio);
+	return text;
+}
+
+/* Make the test keys: RSA 2048, EC P-256 and EC P-384. */
+static void
+make_keys(void)
+{
+	EVP_PKEY	*rsa, *ec, *ec384;
+
+	rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ec384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	if (rsa == NULL || ec == NULL || ec384 == NULL)
+		abort();
+	rsa_priv = pem(rsa, 0);
+	rsa_pub = pem(rsa, 1);
+	ec_priv = pem(ec, 0);
+	ec_pub = pem(ec, 1);
+	ec384_pub = pem(ec384, 1);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(ec384);
+}
+
+/* Reset cfg to: the given algorithms, the HMAC secret, the RSA key. */
+static void
+set_config(unsigned algs, const char *public_key)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.jwt_algs = algs;
+	cfg.jwt_secret = SECRET;
+	cfg.jwt_secret_len = strlen(SECRET);
+	cfg.jwt_public_key = (char *)public_key;
+	cfg.jwt_public_key_len = public_key ? strlen(public_key) : 0;
+	cfg.jwt_leeway = 60;
+	cfg.jwt_user_claim = "sub";
+}
+
+/* auth_init() on cfg; prints the error as a TAP comment. */
+static int
+init(void)
+{
+	char	err[256] = "";
+	int	rc;
+
+	rc = auth_init(&cfg, err, sizeof(err));
+	if (rc == -1)
+		printf("# auth_init: %s\n", err);
+	return rc;
+}
+
+/* A token with claims (a JSON object) signed by alg with key. */
+static char *
+mint(jwt_alg_t alg, const char *key, const char *claims)
+{
+	jwt_t	*jwt;
+	char	*tok;
+
+	if (jwt_new(&jwt) != 0 || jwt_add_grants_json(jwt, claims) != 0 ||
+	    jwt_set_alg(jwt, alg, (const unsigned char *)key,
+	    key ? (int)strlen(key) : 0) != 0 || (tok = jwt_encode_str(jwt)) == NULL)
+		abort();
+	jwt_free(jwt);
+	return tok;
+}
+
+/* Append the unpadded base64url encoding of in (len bytes) to out. */
+static void
+b64url(char *out, const void *in, size_t len)
+{
+	char	*p;
+
+	p = out + strlen(out);
+	EVP_EncodeBlock((unsigned char *)p, in, (int)len);
+	for (; *p != '\0'; p++) {
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+		else if (*p == '=')
+			*p = '\0';
+	}
+}
+
+/* A token built by hand, HS256-signed with secret (or unsigned if NULL). */
+static char *
+hand(const char *header, const char *payload, const char *secret)
+{
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen;
+	char		*tok;
+
+	if ((tok = calloc(1, 4 * (strlen(header) + strlen(payload)) + 200)) == NULL)
+		abort();
+	b64url(tok, header, strlen(header));
+	strcat(tok, ".");
+	b64url(tok, payload, strlen(payload));
+	strcat(tok, ".");
+	if (secret == NULL)
+		return tok;
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
+	    (unsigned char *)tok, strlen(tok) - 1, mac, &maclen) == NULL)
+		abort();
+	b64url(tok, mac, maclen);
+	return tok;
+}
+
+static char		 user[USER_ID_MAX + 1];
+static const char	*why;
+
+/* auth_check() of "Bearer tok" at NOW; frees tok. */
+static enum auth_result
+check(char *tok)
+{
+	enum auth_result	 res;
+	char			*hdr;
+
+	if ((hdr = malloc(strlen(tok) + 8)) == NULL)
+		abort();
+	strcpy(hdr, "Bearer ");
+	strcat(hdr, tok);
+	res = auth_check(hdr, NOW, user, &why);
+	if (res != AUTH_OK)
+		printf("# refused: %s\n", why ? why : "(null)");
+	free(hdr);
+	free(tok);
+	return res;
+}
+
+/* A check that must be refused as invalid, with a reason. */
+static int
+invalid(char *tok)
+{
+	return check(tok) == AUTH_INVALID && why != NULL && user[0] == '\0';
+}
+
+#define CLAIMS	"{\"sub\":\"auth0|alice\",\"exp\":1700000600"
+#define HS(c)	mint(JWT_ALG_HS256, SECRET, c)
+
+static void
+test_header(void)
+{
+	ok(auth_check(NULL, NOW, user, &why) == AUTH_NO_TOKEN, "no header");
+	ok(auth_check("", NOW, user, &why) == AUTH_NO_TOKEN, "empty header");
+	ok(auth_check("Basic eHl6", NOW, user, &why) == AUTH_NO_TOKEN,
+	    "Basic scheme");
+	ok(auth_check("Bearer", NOW, user, &why) == AUTH_NO_TOKEN,
+	    "Bearer alone");
+	ok(auth_check("Bearer   \t ", NOW, user, &why) == AUTH_NO_TOKEN,
+	    "Bearer and blanks");
+	ok(auth_check("Bearerabc.def.ghi", NOW, user, &why) == AUTH_NO_TOKEN,
+	    "Bearer glued to the token");
+	ok(auth_check("Bearer abc", NOW, user, &why) == AUTH_INVALID,
+	    "one segment");
+}
+
+static void
+test_valid(void)
+{
+	char	*tok, *hdr;
+
+	ok(check(HS(CLAIMS "}")) == AUTH_OK && strcmp(user, "auth0|alice") == 0
+	    && why == NULL, "valid HS256, user returned");
+	tok = HS(CLAIMS "}");
+	if ((hdr = malloc(strlen(tok) + 16)) == NULL)
+		abort();
+	snprintf(hdr, strlen(tok) + 16, "bearer   %s  \t", tok);
+	ok(auth_check(hdr, NOW, user, &why) == AUTH_OK &&
+	    strcmp(user, "auth0|alice") == 0,
+	    "lower-case bearer, several spaces, trailing blanks");
+	free(hdr);
+	free(tok);
+	set_config(1u << ALG_RS256, rsa_pub);
+	ok(init() == 0, "init RS256");
+	ok(check(mint(JWT_ALG_RS256, rsa_priv, CLAIMS "}")) == AUTH_OK &&
+	    strcmp(user, "auth0|alice") == 0, "valid RS256");
+	ok(check(mint(JWT_ALG_RS384, rsa_priv, CLAIMS "}")) == AUTH_INVALID,
+	    "RS384 token when only RS256 allowed");
+	set_config(1u << ALG_ES256, ec_pub);
+	ok(init() == 0, "init ES256");
+	ok(check(mint(JWT_ALG_ES256, ec_priv, CLAIMS "}")) == AUTH_OK &&
+	    strcmp(user, "auth0|alice") == 0, "valid ES256");
+	set_config(1u << ALG_HS256, NULL);
+	ok(init() == 0, "init HS256");
+}
+
+static void
+test_times(void)
+{
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":1699999000}")), "expired");
+	ok(check(HS("{\"sub\":\"a\",\"exp\":1699999950}")) == AUTH_OK,
+	    "expired 50 s ago, within leeway");
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":1699999939}")),
+	    "expired 61 s ago, beyond leeway");
+	ok(check(HS("{\"sub\":\"a\",\"exp\":1699999940}")) == AUTH_OK,
+	    "expired exactly leeway ago");
+	ok(invalid(HS("{\"sub\":\"a\"}")), "missing exp");
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":1.9e9}")), "exp 1.9e9");
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":\"1900000000\"}")), "exp string");
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":true}")), "exp true");
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":null}")), "exp null");
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":0}")), "exp 0");
+	ok(invalid(HS("{\"sub\":\"a\",\"exp\":-5}")), "exp negative");
+	ok(check(HS("{\"sub\":\"a\",\"exp\":9223372036854775807}")) == AUTH_OK,
+	    "exp LLONG_MAX (no overflow)");
+	ok(invalid(HS(CLAIMS ",\"nbf\":1700000100}")), "nbf in the future");
+	ok(check(HS(CLAIMS ",\"nbf\":1700000030}")) == AUTH_OK,
+	    "nbf ahead within leeway");
+	ok(check(HS(CLAIMS ",\"nbf\":1699990000}")) == AUTH_OK, "nbf past");
+	ok(invalid(HS(CLAIMS ",\"nbf\":1.5}")), "nbf not an integer");
+	ok(invalid(HS(CLAIMS ",\"nbf\":\"1\"}")), "nbf string");
+}
+
+static void
+test_iss_aud(void)
+{
+	cfg.jwt_issuer = "https://tenant.auth0.com/";
+	ok(init() == 0, "init with issuer");
+	ok(check(HS(CLAIMS ",\"iss\":\"https://tenant.auth0.com/\"}")) ==
+	    AUTH_OK, "right iss");
+	ok(invalid(HS(CLAIMS ",\"iss\":\"https://tenant.auth0.com\"}")),
+	    "wrong iss (no slash)");
+	ok(invalid(HS(CLAIMS "}")), "missing iss");
+	ok(invalid(HS(CLAIMS ",\"iss\":[\"https://tenant.auth0.com/\"]}")),
+	    "iss as array");
+	cfg.jwt_issuer = NULL;
+	cfg.jwt_audience = "https://api.example/";
+	ok(init() == 0, "init with audience");
+	ok(check(HS(CLAIMS ",\"aud\":\"https://api.example/\"}")) == AUTH_OK,
+	    "aud string right");
+	ok(invalid(HS(CLAIMS ",\"aud\":\"https://other/\"}")), "aud string wrong");
+	ok(check(HS(CLAIMS ",\"aud\":[\"https://x/userinfo\","
+	    "\"https://api.example/\"]}")) == AUTH_OK, "aud array containing");
+	ok(invalid(HS(CLAIMS ",\"aud\":[\"https://x/userinfo\",\"b\"]}")),
+	    "aud array not containing");
+	ok(invalid(HS(CLAIMS ",\"aud\":[]}")), "aud empty array");
+	ok(invalid(HS(CLAIMS ",\"aud\":42}")), "aud number");
+	ok(invalid(HS(CLAIMS "}")), "aud missing");
+	cfg.jwt_audience = NULL;
+	ok(init() == 0, "init plain HS256");
+	ok(check(HS(CLAIMS ",\"aud\":\"whatever\"}")) == AUTH_OK,
+	    "aud ignored when not configured");
+}
+
+static void
+test_alg(void)
+{
+	char	*tok;
+
+	ok(invalid(hand("{\"alg\":\"none\"}", CLAIMS "}", NULL)), "alg none");
+	ok(invalid(hand("{\"alg\":\"none\",\"typ\":\"JWT\"}", CLAIMS "}", "x")),
+	    "alg none with a signature");
+	ok(invalid(mint(JWT_ALG_HS384, SECRET, CLAIMS "}")),
+	    "HS384 token when only HS256 allowed");
+	ok(check(hand("{\"typ\":\"JWT\",\"alg\":\"HS256\"}", CLAIMS "}", SECRET))
+	    == AUTH_OK, "hand-built HS256 token (control)");
+	ok(invalid(hand("{\"alg\":\"hs256\"}", CLAIMS "}", SECRET)),
+	    "alg in lower case");
+	ok(invalid(hand("{\"alg\":\"HS256\",\"alg\":\"HS256\"}", CLAIMS "}",
+	    SECRET)), "alg twice");
+	ok(invalid(hand("{\"\\u0061lg\":\"HS256\"}", CLAIMS "}", SECRET)),
+	    "escaped member name");
+	ok(invalid(hand("{\"alg\":\"HS\\u0032\\u0035\\u0036\"}", CLAIMS "}",
+	    SECRET)), "escaped alg value");
+	ok(invalid(hand("{\"alg\":256}", CLAIMS "}", SECRET)), "alg a number");
+	ok(invalid(hand("{\"typ\":\"JWT\"}", CLAIMS "}", SECRET)), "no alg");
+	ok(invalid(hand("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", CLAIMS "}",
+	    SECRET)), "typ at+jwt");
+	ok(check(hand("{\"alg\":\"HS256\",\"kid\":{\"a\":[1,\"}\",{}]}}",
+	    CLAIMS "}", SECRET)) == AUTH_OK, "nested header member skipped");
+	ok(invalid(hand("[\"alg\",\"HS256\"]", CLAIMS "}", SECRET)),
+	    "header not an object");
+	ok(invalid(hand("{\"alg\":\"HS256\"} x", CLAIMS "}", SECRET)),
+	    "junk after the header");
+	ok(invalid(hand("{\"alg\":\"HS256\"", CLAIMS "}", SECRET)),
+	    "header unterminated");
+	ok(invalid(hand("{\"alg\":\"HS256\"}", CLAIMS, SECRET)),
+	    "payload not JSON");
+
+	/* Algorithm confusion: the PEM used as an HMAC secret. */
+	set_config(1u << ALG_RS256, rsa_pub);
+	ok(init() == 0, "init RS256");
+	ok(invalid(mint(JWT_ALG_HS256, rsa_pub, CLAIMS "}")),
+	    "HS256 signed with the RSA PEM, only RS256 allowed");
+	set_config(1u << ALG_HS256 | 1u << ALG_RS256, rsa_pub);
+	ok(init() == 0, "init HS256+RS256");
+	ok(invalid(mint(JWT_ALG_HS256, rsa_pub, CLAIMS "}")),
+	    "HS256 signed with the RSA PEM, HS256 and RS256 allowed");
+	ok(check(mint(JWT_ALG_HS256, SECRET, CLAIMS "}")) == AUTH_OK,
+	    "HS256 with the secret, HS256 and RS256 allowed");
+	ok(check(mint(JWT_ALG_RS256, rsa_priv, CLAIMS "}")) == AUTH_OK,
+	    "RS256, HS256 and RS256 allowed");
+	tok = mint(JWT_ALG_RS256, rsa_priv, CLAIMS "}");
+	set_config(1u << ALG_HS256, NULL);
+	ok(init() == 0, "init HS256");
+	ok(invalid(tok), "RS256 token when only HS256 allowed");
+}
+
+/* Replace character i of tok by one that differs, as base64url. */
+static char *
+flip(char *tok, size_t i)
+{
+	tok[i] = tok[i] == 'A' ? 'B' : 'A';
+	return tok;
+}
+
+/* Append s to the malloc'd tok. */
+static char *
+append(char *tok, const char *s)
+{
+	if ((tok = realloc(tok, strlen(tok) + strlen(s) + 1)) == NULL)
+		abort();
+	return strcat(tok, s);
+}
+
+static void
+test_tamper(void)
+{
+	char	*tok, *claims, *dot;
+	size_t	 n;
+
+	tok = HS(CLAIMS "}");
+	ok(invalid(flip(tok, strlen(tok) - 2)), "tampered signature");
+	tok = HS(CLAIMS "}");
+	dot = strchr(tok, '.');
+	ok(invalid(flip(tok, (size_t)(dot - tok) + 3)), "tampered payload");
+	tok = HS(CLAIMS "}");
+	*strrchr(tok, '.') = '\0';
+	ok(invalid(tok), "two segments");
+	ok(invalid(append(HS(CLAIMS "}"), ".")), "four segments");
+	ok(invalid(append(HS(CLAIMS "}"), ".x")), "four segments, last not empty");
+	tok = HS(CLAIMS "}");
+	*strchr(tok, '.') = '*';
+	ok(invalid(tok), "bad base64 character");
+	tok = HS(CLAIMS "}");
+	*strrchr(tok, '.') = '\0';
+	tok = append(tok, ".abcde");
+	ok(invalid(tok), "signature of impossible length");
+	ok(invalid(strdup("..")), "empty segments");
+	ok(invalid(strdup("garbage")), "garbage");
+	ok(invalid(strdup("eyJhbGciOiJIUzI1NiJ9.e30.=")), "padding");
+
+	/* Sizes: a little under the limit passes, over it is refused. */
+	if ((claims = malloc(9000)) == NULL)
+		abort();
+	n = 5800;
+	snprintf(claims, 9000, CLAIMS ",\"pad\":\"%0*d\"}", (int)n, 0);
+	tok = HS(claims);
+	printf("# token of %zu bytes\n", strlen(tok));
+	ok(strlen(tok) <= AUTH_TOKEN_MAX && check(tok) == AUTH_OK,
+	    "token under 8192 bytes accepted");
+	snprintf(claims, 9000, CLAIMS ",\"pad\":\"%0*d\"}", (int)n + 400, 0);
+	tok = HS(claims);
+	ok(strlen(tok) > AUTH_TOKEN_MAX && invalid(tok),
+	    "token over 8192 bytes refused");
+	free(claims);
+}
+
+static void
+test_user(void)
+{
+	char	claims[600];
+
+	ok(invalid(HS("{\"exp\":1700000600}")), "missing user claim");
+	ok(invalid(HS("{\"sub\":\"\",\"exp\":1700000600}")), "empty user claim");
+	ok(invalid(HS("{\"sub\":42,\"exp\":1700000600}")), "user claim a number");
+	snprintf(claims, sizeof(claims), "{\"sub\":\"%0*d\",\"exp\":1700000600}",
+	    USER_ID_MAX, 0);
+	ok(check(HS(claims)) == AUTH_OK && strlen(user) == USER_ID_MAX,
+	    "user claim of USER_ID_MAX bytes");
+	snprintf(claims, sizeof(claims), "{\"sub\":\"%0*d\",\"exp\":1700000600}",
+	    USER_ID_MAX + 1, 0);
+	ok(invalid(HS(claims)), "user claim too long");
+	cfg.jwt_user_claim = "https://example/uid";
+	ok(init() == 0, "init custom user claim");
+	ok(check(HS("{\"sub\":\"no\",\"https://example/uid\":\"u-7\","
+	    "\"exp\":1700000600}")) == AUTH_OK && strcmp(user, "u-7") == 0,
+	    "custom user claim");
+	ok(invalid(HS(CLAIMS "}")), "custom user claim missing");
+	cfg.jwt_user_claim = "sub";
+	ok(init() == 0, "init sub again");
+}
+
+static void
+test_init(void)
+{
+	set_config(1u << ALG_HS256, NULL);
+	cfg.jwt_secret = NULL;
+	cfg.jwt_secret_len = 0;
+	ok(init() == -1, "HS256 without a secret");
+	cfg.jwt_secret = "";
+	ok(init() == -1, "HS256 with an empty secret");
+	ok(auth_check("Bearer a.b.c", NOW, user, &why) == AUTH_INVALID,
+	    "check after a failed init refuses");
+	set_config(1u << ALG_RS256, NULL);
+	ok(init() == -1, "RS256 without a key");
+	set_config(1u << ALG_RS256, ec_pub);
+	ok(init() == -1, "RS256 with an EC key");
+	set_config(1u << ALG_ES256, rsa_pub);
+	ok(init() == -1, "ES256 with an RSA key");
+	set_config(1u << ALG_ES384, ec_pub);
+	ok(init() == -1, "ES384 with a P-256 key");
+	set_config(1u << ALG_ES384, ec384_pub);
+	ok(init() == 0, "ES384 with a P-384 key");
+	set_config(1u << ALG_ES512, ec384_pub);
+	ok(init() == -1, "ES512 with a P-384 key");
+	set_config(1u << ALG_RS256 | 1u << ALG_ES256, rsa_pub);
+	ok(init() == -1, "RS256 and ES256 with one RSA key");
+	set_config(1u << ALG_RS256, "-----BEGIN PUBLIC KEY-----\ngarbage\n"
+	    "-----END PUBLIC KEY-----\n");
+	ok(init() == -1, "garbage PEM");
+	set_config(1u << ALG_RS256, rsa_priv);
+	ok(init() == -1, "private key PEM");
+	set_config(0, NULL);
+	ok(init() == -1, "no algorithm");
+	set_config(1u << ALG__MAX, NULL);
+	ok(init() == -1, "unknown algorithm bit");
+	set_config(1u << ALG_HS256, NULL);
+	cfg.jwt_leeway = -1;
+	ok(init() == -1, "negative leeway");
+	set_config(1u << ALG_HS256, NULL);
+	cfg.jwt_issuer = "";
+	ok(init() == -1, "empty issuer");
+	set_config(1u << ALG_HS256, NULL);
+	ok(init() == 0, "HS256 with a secret");
+}
+
+int
+main(void)
+{
+	make_keys();
+	test_init();
+	test_header();
+	test_valid();
+	test_times();
+	test_iss_aud();
+	test_alg();
+	test_tamper();
+	test_user();
+	auth_free();
+	ok(check(HS(CLAIMS "}")) == AUTH_INVALID, "refused after auth_free");
+	free(rsa_priv);
+	free(rsa_pub);
+	free(ec_priv);
+	free(ec_pub);
+	free(ec384_pub);
+	return done_testing();
+}
