@@ -67,6 +67,9 @@ static const struct key keys[] = {
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
+/* Which keys the file or the environment gave, during one cfg_load(). */
+static unsigned char	given[NKEYS];
+
 static const char *const alg_names[ALG__MAX] = {
 	"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
 	"ES256", "ES384", "ES512",
@@ -170,6 +173,10 @@ parse_algs(const char *v, unsigned *set, char *err, size_t errsz,
 		size_t n = (size_t)(end - p);
 		while (n > 0 && p[n - 1] == ' ')
 			n--;
+		if (n == 0 || (*end == ',' && end[1] == '\0')) {
+			snprintf(err, errsz, "%s: an empty algorithm name", what);
+			return -1;
+		}
 		if ((alg = cfg_alg_lookup(p, n)) == -1) {
 			snprintf(err, errsz, "%s: unknown algorithm \"%.*s\" "
 			    "(allowed: HS256/384/512, RS256/384/512, "
@@ -222,6 +229,7 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 	char	 *copy;
 	size_t	  len = 0;
 
+	given[k - keys] = 1;
 	switch (k->type) {
 	case K_NUMBER:
 		return parse_number(k, value, (char *)cfg + k->offset, err,
@@ -282,6 +290,12 @@ load_file(struct config *cfg, const char *path, char *err, size_t errsz)
 	}
 	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			snprintf(err, errsz, "%s:%d: line longer than %zu bytes",
+			    path, lineno, sizeof(line) - 2);
+			rc = -1;
+			break;
+		}
 		name = trim(line);
 		if (*name == '\0' || *name == '#')
 			continue;
@@ -370,19 +384,25 @@ cfg_load(struct config *cfg, char *err, size_t errsz)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = -1;
 	if (load_env(cfg, 1, err, errsz) == -1)
-		return -1;
+		goto fail;
+	memset(given, 0, sizeof(given));
 	if ((path = getenv("PRODREC_CONFIG")) != NULL && *path != '\0' &&
 	    load_file(cfg, path, err, errsz) == -1)
-		return -1;
+		goto fail;
 	if (load_env(cfg, 0, err, errsz) == -1)
-		return -1;
-	if (getenv("PRODREC_JWT_SECRET") != NULL &&
-	    getenv("PRODREC_JWT_SECRET_FILE") != NULL) {
-		snprintf(err, errsz, "set PRODREC_JWT_SECRET or "
-		    "PRODREC_JWT_SECRET_FILE, not both");
-		return -1;
+		goto fail;
+	if (given[key_lookup("jwt_secret") - keys] &&
+	    given[key_lookup("jwt_secret_file") - keys]) {
+		snprintf(err, errsz, "give the HMAC secret once: "
+		    "PRODREC_JWT_SECRET or PRODREC_JWT_SECRET_FILE, not both");
+		goto fail;
 	}
-	return check(cfg, err, errsz);
+	if (check(cfg, err, errsz) == -1)
+		goto fail;
+	return 0;
+fail:
+	cfg_free(cfg);
+	return -1;
 }
 
 void

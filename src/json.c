@@ -31,8 +31,69 @@ json_word(const char *w, size_t n)
 }
 
 /*
+ * Length of the valid UTF-8 sequence at p (n bytes left), or 0: no
+ * overlong forms, no surrogates, nothing above U+10FFFF (json-c's own
+ * check looks at byte patterns only).
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t	len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+/* Scan the string starting after its opening quote; returns the index after its closing quote, or 0. */
+static size_t
+scan_string(const char *p, size_t n, size_t i, const char **why)
+{
+	size_t	len;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20) {
+			*why = "request body has an unescaped control "
+			    "character in a string";
+			return 0;
+		}
+		if (c == '\\') {
+			i += 2;
+			continue;
+		}
+		if ((len = utf8_seq((const unsigned char *)p + i, n - i)) == 0) {
+			*why = parse_error(json_tokener_error_parse_utf8_string);
+			return 0;
+		}
+		i += len;
+	}
+	*why = parse_error(json_tokener_continue);
+	return 0;
+}
+
+/*
  * What json-c accepts even in strict mode but JSON does not: single-quoted
- * strings, NaN and Infinity.  Also counts nesting, since json-c's own depth
+ * strings, NaN and Infinity, raw control characters in strings, overlong
+ * or surrogate UTF-8.  Also counts nesting, since json-c's own depth
  * limit counts scalars as levels.  Outside strings only structural
  * characters, digits, signs, points and the words of json_word() may appear.
  * Returns NULL or why the body is refused.
@@ -40,20 +101,15 @@ json_word(const char *w, size_t n)
 static const char *
 prescan(const char *p, size_t n)
 {
-	size_t	i, w, depth = 0;
-	int	in_string = 0;
+	const char	*why = NULL;
+	size_t		 i, w, depth = 0;
 
 	for (i = 0; i < n; i++) {
-		if (in_string) {
-			if (p[i] == '\\')
-				i++;
-			else if (p[i] == '"')
-				in_string = 0;
-			continue;
-		}
-		if (p[i] == '"')
-			in_string = 1;
-		else if (p[i] == '{' || p[i] == '[') {
+		if (p[i] == '"') {
+			if ((i = scan_string(p, n, i + 1, &why)) == 0)
+				return why;
+			i--;
+		} else if (p[i] == '{' || p[i] == '[') {
 			if (++depth > JSON_MAX_DEPTH)
 				return parse_error(json_tokener_error_depth);
 		} else if (p[i] == '}' || p[i] == ']')
@@ -66,9 +122,11 @@ prescan(const char *p, size_t n)
 			if (!json_word(p + i, w - i))
 				return parse_error(json_tokener_error_parse_unexpected);
 			i = w - 1;
-		} else if (strchr(" \t\r\n:,-+.0123456789", p[i]) == NULL ||
-		    p[i] == '\0')
-			return parse_error(json_tokener_error_parse_unexpected);
+		} else if (p[i] == '\0' ||
+		    strchr(" \t\r\n:,-+.0123456789", p[i]) == NULL)
+			return (unsigned char)p[i] >= 0x80 ?
+			    parse_error(json_tokener_error_parse_utf8_string) :
+			    parse_error(json_tokener_error_parse_unexpected);
 	}
 	return NULL;
 }
