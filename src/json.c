@@ -20,14 +20,86 @@ only_space(const char *p, size_t n)
 
 static const char	*parse_error(enum json_tokener_error);
 
-/* Is the run of letters outside strings a JSON literal or an exponent? */
+/* Is the run of letters outside strings a JSON literal? */
 static int
 json_word(const char *w, size_t n)
 {
 	return (n == 4 && (memcmp(w, "true", 4) == 0 ||
 	    memcmp(w, "null", 4) == 0)) ||
-	    (n == 5 && memcmp(w, "false", 5) == 0) ||
-	    (n == 1 && (*w == 'e' || *w == 'E'));
+	    (n == 5 && memcmp(w, "false", 5) == 0);
+}
+
+/* Skip the digits at p[i]; returns how many there were. */
+static size_t
+skip_digits(const char *p, size_t n, size_t *i)
+{
+	size_t	start = *i;
+
+	while (*i < n && p[*i] >= '0' && p[*i] <= '9')
+		(*i)++;
+	return *i - start;
+}
+
+/*
+ * Scan the number at p[i] by JSON's grammar, which json-c enforces only
+ * loosely (it takes 00, -01, 1. and 1.e2).  Returns the index after it,
+ * or 0.
+ */
+static size_t
+scan_number(const char *p, size_t n, size_t i)
+{
+	size_t	int_start;
+
+	if (p[i] == '-')
+		i++;
+	int_start = i;
+	if (skip_digits(p, n, &i) == 0 ||
+	    (p[int_start] == '0' && i - int_start > 1))
+		return 0;
+	if (i < n && p[i] == '.' && (i++, skip_digits(p, n, &i) == 0))
+		return 0;
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		if (++i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		if (skip_digits(p, n, &i) == 0)
+			return 0;
+	}
+	return i;
+}
+
+/* The code unit of the \uXXXX escape at p[i] (at the backslash), or -1. */
+static long
+escape_unit(const char *p, size_t n, size_t i)
+{
+	long	v = 0;
+	size_t	k;
+
+	if (i + 6 > n || p[i] != '\\' || p[i + 1] != 'u')
+		return -1;
+	for (k = i + 2; k < i + 6; k++) {
+		char c = p[k];
+		v = v * 16 + (c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+		    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1000000);
+	}
+	return v < 0 ? -1 : v;
+}
+
+/*
+ * The length of the escape at p[i] (the backslash), or 0 for a lone
+ * surrogate, which json-c would quietly turn into U+FFFD.
+ */
+static size_t
+escape_len(const char *p, size_t n, size_t i)
+{
+	long	unit = escape_unit(p, n, i), low;
+
+	if (unit < 0xd800 || unit > 0xdfff)
+		return 2;	/* json-c checks the rest of the escape */
+	if (unit > 0xdbff)
+		return 0;
+	low = escape_unit(p, n, i + 6);
+	return low >= 0xdc00 && low <= 0xdfff ? 12 : 0;
 }
 
 /*
@@ -77,7 +149,12 @@ scan_string(const char *p, size_t n, size_t i, const char **why)
 			return 0;
 		}
 		if (c == '\\') {
-			i += 2;
+			if ((len = escape_len(p, n, i)) == 0) {
+				*why = "request body has a lone surrogate "
+				    "escape in a string";
+				return 0;
+			}
+			i += len;
 			continue;
 		}
 		if ((len = utf8_seq((const unsigned char *)p + i, n - i)) == 0) {
@@ -93,9 +170,10 @@ scan_string(const char *p, size_t n, size_t i, const char **why)
 /*
  * What json-c accepts even in strict mode but JSON does not: single-quoted
  * strings, NaN and Infinity, raw control characters in strings, overlong
- * or surrogate UTF-8.  Also counts nesting, since json-c's own depth
- * limit counts scalars as levels.  Outside strings only structural
- * characters, digits, signs, points and the words of json_word() may appear.
+ * or surrogate UTF-8, lone surrogate escapes, numbers such as 01 or 1.
+ * Also counts nesting, since json-c's own depth limit counts scalars as
+ * levels.  Outside strings only structural characters, numbers and the
+ * words of json_word() may appear.
  * Returns NULL or why the body is refused.
  */
 static const char *
@@ -114,7 +192,11 @@ prescan(const char *p, size_t n)
 				return parse_error(json_tokener_error_depth);
 		} else if (p[i] == '}' || p[i] == ']')
 			depth -= depth > 0;
-		else if ((p[i] >= 'a' && p[i] <= 'z') ||
+		else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
+			if ((w = scan_number(p, n, i)) == 0)
+				return parse_error(json_tokener_error_parse_number);
+			i = w - 1;
+		} else if ((p[i] >= 'a' && p[i] <= 'z') ||
 		    (p[i] >= 'A' && p[i] <= 'Z')) {
 			for (w = i; w < n && ((p[w] >= 'a' && p[w] <= 'z') ||
 			    (p[w] >= 'A' && p[w] <= 'Z')); w++)
@@ -123,7 +205,7 @@ prescan(const char *p, size_t n)
 				return parse_error(json_tokener_error_parse_unexpected);
 			i = w - 1;
 		} else if (p[i] == '\0' ||
-		    strchr(" \t\r\n:,-+.0123456789", p[i]) == NULL)
+		    strchr(" \t\r\n:,", p[i]) == NULL)
 			return (unsigned char)p[i] >= 0x80 ?
 			    parse_error(json_tokener_error_parse_utf8_string) :
 			    parse_error(json_tokener_error_parse_unexpected);

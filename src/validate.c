@@ -1,4 +1,7 @@
-/* validate.c: the field rules of CONTRACT section 1, as a table of validators (after kcgi's kvalid). */
+/*
+ * validate.c: the field rules of CONTRACT section 1, as a table of
+ * validators walked in order (after kcgi's kvalid).  No allocation.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +9,8 @@
 #include "validate.h"
 
 #define MIN_YEAR	1970	/* earlier production records are mistakes */
+#define UNITS_DIGITS	10	/* digits of the largest unsigned max_units */
+#define EXP_CAP		1000000000L	/* larger exponents mean the same */
 
 static int	refuse(struct vfail *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -23,7 +28,7 @@ refuse(struct vfail *fail, const char *field, const char *fmt, ...)
 	return -1;
 }
 
-/* A JSON type's name, for "must be a string, not null". */
+/* A JSON type's name, for "units must be a number, not null". */
 static const char *
 type_name(enum jtype t)
 {
@@ -36,22 +41,39 @@ type_name(enum jtype t)
 }
 
 /*
- * Decode one UTF-8 code point at s[*i] (the input is valid UTF-8: json-c
- * checked it) and advance *i.
+ * Decode the UTF-8 sequence at s[*i] into *cp and advance *i.  Refuses
+ * (-1) what is not well-formed UTF-8: stray continuation bytes, truncated
+ * or overlong sequences, surrogates and code points above U+10FFFF.
+ * json.c promises valid UTF-8; this keeps the count honest regardless.
  */
-static unsigned long
-next_cp(const unsigned char *s, size_t len, size_t *i)
+static int
+next_cp(const unsigned char *s, size_t len, size_t *i, unsigned long *cp)
 {
-	unsigned long	cp = s[*i];
-	int		extra = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
+	static const unsigned long	 least[] = { 0, 0x80, 0x800, 0x10000 };
+	unsigned char			 c = s[(*i)++];
+	int				 extra;
 
-	if (extra > 0)
-		cp &= 0x3f >> extra;
-	for ((*i)++; extra > 0 && *i < len; extra--, (*i)++)
-		cp = (cp << 6) | (s[*i] & 0x3f);
-	return cp;
+	if (c < 0x80) {
+		*cp = c;
+		return 0;
+	}
+	if (c < 0xc2 || c > 0xf4)
+		return -1;
+	extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+	*cp = c & (0x3f >> extra);
+	for (; extra > 0; extra--, (*i)++) {
+		if (*i >= len || (s[*i] & 0xc0) != 0x80)
+			return -1;
+		*cp = (*cp << 6) | (s[*i] & 0x3f);
+	}
+	extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+	if (*cp < least[extra] || *cp > 0x10ffff ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff))
+		return -1;
+	return 0;
 }
 
+/* C0, DEL and C1 control characters. */
 static int
 is_control(unsigned long cp)
 {
@@ -68,8 +90,9 @@ is_space(unsigned long cp)
 }
 
 /*
- * Check a text field: 1..max code points, no control characters, and, when
- * need_ink, not white space only.  Returns 0 or -1 with fail set.
+ * Check a text field: valid UTF-8, no control characters, 1..max code
+ * points and, when need_ink, not white space only.  Returns 0 or -1 with
+ * fail set.
  */
 static int
 check_text(const struct jvalue *v, const char *field, size_t max,
@@ -81,7 +104,9 @@ check_text(const struct jvalue *v, const char *field, size_t max,
 	int			 ink = 0;
 
 	while (i < v->len) {
-		cp = next_cp(s, v->len, &i);
+		if (next_cp(s, v->len, &i, &cp) == -1)
+			return refuse(fail, field, "%s must be valid UTF-8",
+			    field);
 		if (is_control(cp))
 			return refuse(fail, field, "%s must not contain control "
 			    "characters", field);
@@ -97,70 +122,128 @@ check_text(const struct jvalue *v, const char *field, size_t max,
 	return 0;
 }
 
-/* Printable ASCII (0x21-0x7e), 1..max bytes.  Returns 0 or -1. */
+/*
+ * Is s 1..max printable ASCII characters (0x21-0x7e)?  what names the
+ * value in the message ("clientEventId", "the Idempotency-Key header").
+ * Returns 0 or -1 with fail set.
+ */
 static int
-check_token(const char *s, size_t len, const char *field, size_t max,
-    struct vfail *fail)
+check_token(const char *s, size_t len, const char *field, const char *what,
+    size_t max, struct vfail *fail)
 {
 	size_t	i;
 
-	if (len == 0 || len > max)
-		return refuse(fail, field, "%s must be 1 to %zu printable ASCII "
-		    "characters", field, max);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return refuse(fail, field, "%s must be 1 to %zu printable "
-			    "ASCII characters (no spaces)", field, max);
+			break;
+	if (len == 0 || len > max || i < len)
+		return refuse(fail, field, "%s must be 1 to %zu printable ASCII "
+		    "characters (0x21-0x7E, no spaces)", what, max);
 	return 0;
+}
+
+/* A JSON number literal taken apart; digit positions count digits only. */
+struct numlit {
+	int	neg;
+	size_t	ndigits;	/* digits before the exponent */
+	size_t	nfrac;		/* of which after the point */
+	size_t	first, last;	/* first and last non-zero digit */
+	int	nonzero;	/* any non-zero digit at all */
+	long	exp;		/* the exponent, clamped to +-EXP_CAP */
+	size_t	mant_end;	/* offset of the exponent part, or len */
+};
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Take in the run of digits at s[*i], noting where the non-zeros are. */
+static void
+scan_digits(const char *s, size_t len, size_t *i, struct numlit *n)
+{
+	for (; *i < len && is_digit(s[*i]); (*i)++, n->ndigits++) {
+		if (s[*i] == '0')
+			continue;
+		if (!n->nonzero)
+			n->first = n->ndigits;
+		n->last = n->ndigits;
+		n->nonzero = 1;
+	}
+}
+
+/*
+ * Take apart a literal of JSON's number grammar,
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, into n.
+ * Returns 0, or -1 when s is not such a literal.
+ */
+static int
+scan_number(const char *s, size_t len, struct numlit *n)
+{
+	size_t	i = 0, start;
+	int	eneg = 0;
+
+	memset(n, 0, sizeof(*n));
+	if (i < len && s[i] == '-')
+		n->neg = 1, i++;
+	if (i == len || !is_digit(s[i]) ||
+	    (s[i] == '0' && i + 1 < len && is_digit(s[i + 1])))
+		return -1;
+	scan_digits(s, len, &i, n);
+	if (i < len && s[i] == '.') {
+		start = ++i;
+		scan_digits(s, len, &i, n);
+		if ((n->nfrac = i - start) == 0)
+			return -1;
+	}
+	n->mant_end = i;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < len && (s[i] == '+' || s[i] == '-'))
+			eneg = s[i++] == '-';
+		if (i == len || !is_digit(s[i]))
+			return -1;
+		for (; i < len && is_digit(s[i]); i++)
+			if (n->exp < EXP_CAP)
+				n->exp = n->exp * 10 + (s[i] - '0');
+		if (eneg)
+			n->exp = -n->exp;
+	}
+	return i == len ? 0 : -1;
 }
 
 /*
  * The value of a JSON number literal when it is a whole number in
- * [1, max] ("5", "5.0", "1e2", "1.5e1"), decided from the text itself so
- * no rounding can turn 1.0000000000000001 into 1.  Returns 0 or -1.
+ * [1, max] ("5", "5.0", "1e2", "1.5e1", "100e-2"), decided from the text
+ * alone: no conversion to double, so 1.0000000000000001 is not 1, and a
+ * literal of any length is handled.  Returns 0 or -1.
  */
 static int
 literal_units(const char *s, size_t len, unsigned max, uint32_t *out)
 {
-	char		digits[64];
-	size_t		i = 0, nd = 0, frac = 0, lead;
-	long		exp = 0, esign = 1;
-	int		neg = 0, seen_point = 0;
+	struct numlit	n;
+	long long	scale;	/* power of ten applied to the significant digits */
+	size_t		i, k;
 	uint64_t	v = 0;
 
-	if (i < len && s[i] == '-')
-		neg = 1, i++;
-	for (; i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.'); i++) {
-		if (s[i] == '.') {
-			seen_point = 1;
+	if (scan_number(s, len, &n) == -1 || !n.nonzero || n.neg)
+		return -1;			/* not a number, zero, negative */
+	scale = (long long)n.exp - (long long)n.nfrac +
+	    (long long)(n.ndigits - 1 - n.last);
+	if (scale < 0)
+		return -1;			/* has a fractional part */
+	if ((long long)(n.last - n.first + 1) + scale > UNITS_DIGITS)
+		return -1;			/* far above any max */
+	for (i = 0, k = 0; i < n.mant_end; i++) {
+		if (!is_digit(s[i]))
 			continue;
-		}
-		if (nd == sizeof(digits))
-			return -1;		/* far beyond any max */
-		digits[nd++] = s[i];
-		frac += seen_point;
+		if (k >= n.first && k <= n.last)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+		k++;
 	}
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		if (++i < len && (s[i] == '+' || s[i] == '-'))
-			esign = s[i++] == '-' ? -1 : 1;
-		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			if (exp < 100000)
-				exp = exp * 10 + (s[i] - '0');
-	}
-	if (i != len || nd == 0)
-		return -1;
-	exp = esign * exp - (long)frac;
-	for (lead = 0; lead < nd && digits[lead] == '0'; lead++)
-		;
-	while (nd > lead && digits[nd - 1] == '0')
-		nd--, exp++;
-	if (nd == lead || neg || exp < 0 || (long)(nd - lead) + exp > 10)
-		return -1;			/* zero, negative, fraction, huge */
-	for (i = lead; i < nd; i++)
-		v = v * 10 + (uint64_t)(digits[i] - '0');
-	for (; exp > 0; exp--)
+	for (; scale > 0; scale--)
 		v *= 10;
-	if (v < 1 || v > max)
+	if (v > max)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
@@ -173,10 +256,11 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	int64_t		era;
 	unsigned	yoe, doy, doe;
 
+	/* Howard Hinnant's algorithm: years start in March. */
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
 	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + (int64_t)doe - 719468;
 }
@@ -198,7 +282,7 @@ digits_at(const char *s, int n, int *v)
 	int	i;
 
 	for (*v = 0, i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
+		if (!is_digit(s[i]))
 			return -1;
 		*v = *v * 10 + (s[i] - '0');
 	}
@@ -207,9 +291,9 @@ digits_at(const char *s, int n, int *v)
 
 /*
  * Parse YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00), fraction 1 to 9 digits
- * truncated to milliseconds, into ms since the epoch.  The date must exist,
- * hours run to 23 and seconds to 59, the year is at least 1970.
- * Returns 0 or -1.
+ * truncated (not rounded) to milliseconds, into ms since the epoch.  The
+ * date must exist, hours run to 23, minutes and seconds to 59, the year
+ * is at least 1970.  s need not be NUL-terminated.  Returns 0 or -1.
  */
 int
 ts_parse_utc(const char *s, size_t len, int64_t *ms)
@@ -224,7 +308,7 @@ ts_parse_utc(const char *s, size_t len, int64_t *ms)
 	    digits_at(s + 17, 2, &sec))
 		return -1;
 	if (s[i] == '.') {
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nfrac++)
+		for (i++; i < len && is_digit(s[i]); i++, nfrac++)
 			if (nfrac < 3)
 				frac = frac * 10 + (s[i] - '0');
 		if (nfrac == 0 || nfrac > 9)
@@ -243,13 +327,16 @@ ts_parse_utc(const char *s, size_t len, int64_t *ms)
 	return 0;
 }
 
-/* ms since the epoch as YYYY-MM-DDTHH:MM:SS.mmmZ (out holds 25 bytes). */
+/*
+ * ms since the epoch as YYYY-MM-DDTHH:MM:SS.mmmZ plus NUL into out
+ * (25 bytes).  Meant for what ts_parse_utc gives (years 1970-9999);
+ * other years are written modulo 10000 so the width never changes.
+ */
 void
 ts_format_utc(int64_t ms, char out[25])
 {
-	int64_t		days = ms / 86400000, rem = ms % 86400000, z, era;
+	int64_t		days = ms / 86400000, rem = ms % 86400000, z, era, y;
 	unsigned	doe, yoe, doy, mp, d, m;
-	int64_t		y;
 
 	if (rem < 0)
 		rem += 86400000, days--;
@@ -265,7 +352,7 @@ ts_format_utc(int64_t ms, char out[25])
 	m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
 	snprintf(out, 25, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-	    (unsigned)(y % 10000 + 10000) % 10000, m % 100, d % 100,
+	    (unsigned)((y % 10000 + 10000) % 10000), m % 100, d % 100,
 	    (unsigned)(rem / 3600000) % 100, (unsigned)(rem / 60000 % 60),
 	    (unsigned)(rem / 1000 % 60), (unsigned)(rem % 1000));
 }
@@ -278,29 +365,33 @@ struct vctx {
 	size_t			 key_header_len;
 };
 
+/*
+ * A field's check, called once the field is known to be absent (optional
+ * fields only) or of the table's type.  Returns 0 or -1 with fail set.
+ */
 typedef int (*validator)(const struct jvalue *, const struct vctx *,
     struct record_input *, struct vfail *);
 
+/* 24 hex digits of either case, stored lower-case and NUL-terminated. */
 static int
 v_session_id(const struct jvalue *v, const struct vctx *c,
     struct record_input *in, struct vfail *fail)
 {
-	static const char	hex[] = "0123456789abcdef";
-	size_t			i;
-	const char		*p;
+	size_t	i;
+	char	ch;
 
 	(void)c;
 	if (v->len != SESSION_ID_LEN)
-		return refuse(fail, "sessionId", "sessionId must be 24 hex "
-		    "digits");
+		return refuse(fail, "sessionId", "sessionId must be %d "
+		    "hexadecimal digits", SESSION_ID_LEN);
 	for (i = 0; i < SESSION_ID_LEN; i++) {
-		char ch = v->str[i];
+		ch = v->str[i];
 		if (ch >= 'A' && ch <= 'F')
 			ch = (char)(ch - 'A' + 'a');
-		if (ch == '\0' || (p = strchr(hex, ch)) == NULL)
-			return refuse(fail, "sessionId", "sessionId must be 24 "
-			    "hex digits");
-		in->session_id[i] = *p;
+		else if (!is_digit(ch) && !(ch >= 'a' && ch <= 'f'))
+			return refuse(fail, "sessionId", "sessionId must be %d "
+			    "hexadecimal digits", SESSION_ID_LEN);
+		in->session_id[i] = ch;
 	}
 	in->session_id[SESSION_ID_LEN] = '\0';
 	return 0;
@@ -326,6 +417,7 @@ v_worker_name(const struct jvalue *v, const struct vctx *c,
 	return check_text(v, "worker_name", WORKER_NAME_MAX, 1, fail);
 }
 
+/* Optional, default 1; a whole number in [1, max_units]. */
 static int
 v_units(const struct jvalue *v, const struct vctx *c,
     struct record_input *in, struct vfail *fail)
@@ -334,22 +426,26 @@ v_units(const struct jvalue *v, const struct vctx *c,
 	if (v->type == JT_ABSENT)
 		return 0;
 	if (literal_units(v->str, v->len, c->lim->max_units, &in->units) == -1)
-		return refuse(fail, "units", "units must be a whole number from "
-		    "1 to %u", c->lim->max_units);
+		return refuse(fail, "units", "units must be an integer from 1 "
+		    "to %u", c->lim->max_units);
 	return 0;
 }
 
+/* A real UTC instant, not later than now + max_clock_skew (equal is fine). */
 static int
 v_recorded_at(const struct jvalue *v, const struct vctx *c,
     struct record_input *in, struct vfail *fail)
 {
+	int64_t	limit_ms;
+
 	if (ts_parse_utc(v->str, v->len, &in->recorded_at_ms) == -1)
 		return refuse(fail, "recordedAtUtc", "recordedAtUtc must be a "
-		    "real UTC time from 1970 on, like 2025-10-19T14:30:00.000Z");
-	if (in->recorded_at_ms / 1000 > (int64_t)c->now + c->lim->max_clock_skew)
-		return refuse(fail, "recordedAtUtc", "recordedAtUtc must not be "
-		    "more than %ld seconds in the future",
-		    c->lim->max_clock_skew);
+		    "real ISO 8601 UTC time from 1970 on, like "
+		    "2025-10-19T14:30:00.000Z");
+	limit_ms = ((int64_t)c->now + c->lim->max_clock_skew) * 1000;
+	if (in->recorded_at_ms > limit_ms)
+		return refuse(fail, "recordedAtUtc", "recordedAtUtc is more "
+		    "than %ld seconds in the future", c->lim->max_clock_skew);
 	return 0;
 }
 
@@ -360,38 +456,40 @@ v_client_event_id(const struct jvalue *v, const struct vctx *c,
 	(void)c;
 	in->client_event_id = v->str;
 	in->client_event_id_len = v->len;
-	return check_token(v->str, v->len, "clientEventId",
+	return check_token(v->str, v->len, "clientEventId", "clientEventId",
 	    CLIENT_EVENT_ID_MAX, fail);
 }
 
-/* The field, the Idempotency-Key header, or both when they agree. */
+/*
+ * Optional; the field, the Idempotency-Key header, or both when they are
+ * equal.  Failures of either are reported on idempotencyKey.
+ */
 static int
 v_idempotency_key(const struct jvalue *v, const struct vctx *c,
     struct record_input *in, struct vfail *fail)
 {
-	if (c->key_header != NULL && check_token(c->key_header,
-	    c->key_header_len, "Idempotency-Key", IDEMPOTENCY_KEY_MAX,
-	    fail) == -1) {
-		fail->field = "idempotencyKey";
+	if (v->type != JT_ABSENT && check_token(v->str, v->len,
+	    "idempotencyKey", "idempotencyKey", IDEMPOTENCY_KEY_MAX, fail) == -1)
 		return -1;
-	}
+	if (c->key_header != NULL && check_token(c->key_header,
+	    c->key_header_len, "idempotencyKey", "the Idempotency-Key header",
+	    IDEMPOTENCY_KEY_MAX, fail) == -1)
+		return -1;
 	if (v->type == JT_ABSENT) {
 		in->idempotency_key = c->key_header;
-		in->idempotency_key_len = c->key_header_len;
+		in->idempotency_key_len = c->key_header ? c->key_header_len : 0;
 		return 0;
 	}
-	if (check_token(v->str, v->len, "idempotencyKey", IDEMPOTENCY_KEY_MAX,
-	    fail) == -1)
-		return -1;
 	if (c->key_header != NULL && (c->key_header_len != v->len ||
 	    memcmp(c->key_header, v->str, v->len) != 0))
-		return refuse(fail, "idempotencyKey", "idempotencyKey and the "
-		    "Idempotency-Key header differ");
+		return refuse(fail, "idempotencyKey", "idempotencyKey differs "
+		    "from the Idempotency-Key header");
 	in->idempotency_key = v->str;
 	in->idempotency_key_len = v->len;
 	return 0;
 }
 
+/* Optional; kept for the caller to compare with the token's user (403). */
 static int
 v_auth0_id(const struct jvalue *v, const struct vctx *c,
     struct record_input *in, struct vfail *fail)
@@ -405,48 +503,63 @@ v_auth0_id(const struct jvalue *v, const struct vctx *c,
 	return 0;
 }
 
-/* The fields in the order CONTRACT section 1 checks them. */
-static const struct field {
-	const char	*name;
-	int		 required;
+/* The fields, in the order CONTRACT section 1 checks them. */
+enum field {
+	FIELD_SESSION_ID,
+	FIELD_WORKER_ID,
+	FIELD_WORKER_NAME,
+	FIELD_UNITS,
+	FIELD_RECORDED_AT,
+	FIELD_CLIENT_EVENT_ID,
+	FIELD_IDEMPOTENCY_KEY,
+	FIELD_AUTH0_ID,
+	FIELD__MAX
+};
+
+static const struct fieldrule {
+	const char	*name;		/* member of the request object */
+	int		 required;	/* absent is a 400 */
 	enum jtype	 type;		/* the JSON type it must have */
 	validator	 check;
-} fields[] = {
-	{ "sessionId",		1, JT_STRING, v_session_id },
-	{ "workerId",		1, JT_STRING, v_worker_id },
-	{ "worker_name",	1, JT_STRING, v_worker_name },
-	{ "units",		0, JT_NUMBER, v_units },
-	{ "recordedAtUtc",	1, JT_STRING, v_recorded_at },
-	{ "clientEventId",	1, JT_STRING, v_client_event_id },
-	{ "idempotencyKey",	0, JT_STRING, v_idempotency_key },
-	{ "auth0Id",		0, JT_STRING, v_auth0_id },
+} fields[FIELD__MAX] = {
+	[FIELD_SESSION_ID] = { "sessionId", 1, JT_STRING, v_session_id },
+	[FIELD_WORKER_ID] = { "workerId", 1, JT_STRING, v_worker_id },
+	[FIELD_WORKER_NAME] = { "worker_name", 1, JT_STRING, v_worker_name },
+	[FIELD_UNITS] = { "units", 0, JT_NUMBER, v_units },
+	[FIELD_RECORDED_AT] = { "recordedAtUtc", 1, JT_STRING, v_recorded_at },
+	[FIELD_CLIENT_EVENT_ID] = { "clientEventId", 1, JT_STRING,
+	    v_client_event_id },
+	[FIELD_IDEMPOTENCY_KEY] = { "idempotencyKey", 0, JT_STRING,
+	    v_idempotency_key },
+	[FIELD_AUTH0_ID] = { "auth0Id", 0, JT_STRING, v_auth0_id },
 };
-#define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
 
 /*
- * Check the create-record body field by field; the first failure fills
- * fail and returns -1.  On 0, in points into body and key_header.
+ * Check the create-record body field by field, in the table's order.  The
+ * first failure fills fail (field and a sentence naming the rule) and
+ * returns -1; in is then partly filled and must not be used.  On 0, in's
+ * strings point into body and key_header (key_header_len bytes, NULL when
+ * the request had no Idempotency-Key header) and live as long as they do.
+ * Unknown members of body are ignored.
  */
 int
 validate_record(const struct jbody *body, const char *key_header,
     size_t key_header_len, const struct limits *lim, time_t now,
     struct record_input *in, struct vfail *fail)
 {
-	const struct vctx	c = { lim, now, key_header, key_header_len };
-	struct jvalue		v;
-	size_t			i;
+	const struct vctx	 c = { lim, now, key_header, key_header_len };
+	const struct fieldrule	*f;
+	struct jvalue		 v;
 
 	memset(in, 0, sizeof(*in));
-	for (i = 0; i < NFIELDS; i++) {
-		json_body_get(body, fields[i].name, &v);
-		if (v.type == JT_ABSENT && fields[i].required)
-			return refuse(fail, fields[i].name, "%s is required",
-			    fields[i].name);
-		if (v.type != JT_ABSENT && v.type != fields[i].type)
-			return refuse(fail, fields[i].name, "%s must be %s, not "
-			    "%s", fields[i].name, type_name(fields[i].type),
-			    type_name(v.type));
-		if (fields[i].check(&v, &c, in, fail) == -1)
+	for (f = fields; f < fields + FIELD__MAX; f++) {
+		json_body_get(body, f->name, &v);
+		if (v.type == JT_ABSENT && f->required)
+			return refuse(fail, f->name, "%s is required", f->name);
+		if (v.type != JT_ABSENT && v.type != f->type)
+			return refuse(fail, f->name, "%s must be %s, not %s",
+			    f->name, type_name(f->type), type_name(v.type));
+		if (f->check(&v, &c, in, fail) == -1)
 			return -1;
 	}
 	return 0;

@@ -23,7 +23,8 @@ enum jtype {
 /* One member of the request object, borrowed from the parsed body. */
 struct jvalue {
 	enum jtype	 type;
-	const char	*str;	/* JT_STRING: the string (may hold NUL); JT_NUMBER: its literal text */
+	const char	*str;	/* JT_STRING: the string (may hold NUL); JT_NUMBER: its
+			   literal text (whole numbers as json-c prints them) */
 	size_t		 len;	/* length of str in bytes */
 };
 

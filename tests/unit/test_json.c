@@ -176,6 +176,14 @@ test_parse(void)
 	refuses("{\"a\":\"\xf8\x88\x80\x80\x80\"}", "a 5-byte sequence");
 	refuses("{\"a\":\"x\ty\"}", "a raw tab inside a string");
 	refuses("{\"a\":\"x\ny\"}", "a raw newline inside a string");
+	refuses("{\"a\":00}", "a number with a leading zero");
+	refuses("{\"a\":-01}", "a negative number with a leading zero");
+	refuses("{\"a\":1.}", "a number ending in a point");
+	refuses("{\"a\":1.e2}", "a point without fraction digits");
+	refuses("{\"a\":\"\\ud800\"}", "a lone high surrogate escape");
+	refuses("{\"a\":\"\\udc00\"}", "a lone low surrogate escape");
+	accepts("{\"a\":\"\\ud83d\\ude00\"}", "a surrogate pair escape");
+	accepts("{\"a\":-0.5e-3}", "a number with sign, fraction and exponent");
 	refuses_n("{\"a\":1}\0", 8, "a NUL after the object");
 	refuses_n("{\"a\":\"x\0y\"}", 11, "a raw NUL inside a string");
 	refuses("{\"a\":01}", "a leading zero");
