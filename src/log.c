@@ -67,16 +67,6 @@ log_warnx(const char *fmt, ...)
 }
 
 void
-log_info(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog(0, fmt, ap);
-	va_end(ap);
-}
-
-void
 fatal(const char *fmt, ...)
 {
 	va_list	ap;
@@ -97,23 +87,4 @@ fatalx(const char *fmt, ...)
 	vlog(0, fmt, ap);
 	va_end(ap);
 	exit(1);
-}
-
-/*
- * Copy at most srclen bytes of client-supplied text into dst for a log line,
- * replacing control characters (CR, LF, ...) with '?' so a client cannot
- * forge log lines.  dst is always NUL-terminated.
- */
-void
-log_sanitize(char *dst, size_t dstsz, const char *src, size_t srclen)
-{
-	size_t	i;
-
-	if (dstsz == 0)
-		return;
-	for (i = 0; i < srclen && i < dstsz - 1; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	dst[i] = '\0';
 }

@@ -2,17 +2,13 @@
 #ifndef PRODREC_LOG_H
 #define PRODREC_LOG_H
 
-#include <stddef.h>
-
 /* log.c */
 void	log_init(const char *progname);
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
-void	log_sanitize(char *dst, size_t dstsz, const char *src, size_t srclen);
 
 #endif
