@@ -10,7 +10,8 @@
 #include "db.h"
 #include "log.h"
 
-#define RECONNECT_BACKOFF	1	/* seconds between failed connects */
+#define SLOW_CONNECT_MS		500	/* a failed connect this slow ... */
+#define RECONNECT_BACKOFF_MS	1000	/* ... is not tried again this soon */
 #define DEADLOCK_RETRIES	3	/* a statement rolled back by InnoDB */
 
 /*
@@ -71,8 +72,19 @@ static const char *const stmt_sql[S__MAX] = {
 static const struct config	*cfg;
 static MYSQL			*conn;			/* NULL while down */
 static MYSQL_STMT		*stmts[S__MAX];
-static time_t			 last_failed_connect;
+static int64_t			 retry_after_ms;	/* no connect before */
 static char			 last_error[256];
+
+/* A monotonic clock in milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Remember why the last operation failed, for the caller's log line. */
 static void
@@ -133,25 +145,28 @@ set_options(MYSQL *m)
 
 /*
  * Open the connection and prepare every statement, once per connection.
- * Called at worker start (after any fork) and again after a failure; a
- * failed attempt is not repeated within RECONNECT_BACKOFF seconds, so a
- * down database answers 503 at once instead of on every connect timeout.
+ * Called at worker start (after any fork) and again after a failure.  A
+ * refused connect (server down) costs nothing and is tried again on the
+ * next request, so service resumes as soon as the server is back; a connect
+ * that failed slowly (server hung, timeouts) is not tried again for
+ * RECONNECT_BACKOFF_MS, so requests meanwhile get 503 at once instead of
+ * each waiting out the connect timeout.
  * Returns 0 or -1 (see db_last_error).
  */
 int
 db_connect(void)
 {
 	const char	*sock;
-	time_t		 now = time(NULL);
+	int64_t		 start;
 	int		 i;
 
 	if (conn != NULL)
 		return 0;
-	if (last_failed_connect != 0 && now - last_failed_connect <
-	    RECONNECT_BACKOFF) {
-		snprintf(last_error, sizeof(last_error),
-		    "database unreachable (retrying within %d s)",
-		    RECONNECT_BACKOFF);
+	start = now_ms();
+	if (start < retry_after_ms) {
+		snprintf(last_error, sizeof(last_error), "database unreachable "
+		    "(the last connect timed out; retrying within %d ms)",
+		    RECONNECT_BACKOFF_MS);
 		return -1;
 	}
 	sock = cfg->db_socket != NULL && cfg->db_socket[0] != '\0' ?
@@ -179,11 +194,12 @@ db_connect(void)
 			goto fail;
 		}
 	}
-	last_failed_connect = 0;
+	retry_after_ms = 0;
 	return 0;
 fail:
 	db_close();
-	last_failed_connect = now;
+	if (now_ms() - start >= SLOW_CONNECT_MS)
+		retry_after_ms = start + RECONNECT_BACKOFF_MS;
 	return -1;
 }
 
@@ -239,7 +255,7 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 		if (connection_lost(code) && !reconnected) {
 			log_warnx("%s; reconnecting", last_error);
 			db_close();
-			last_failed_connect = 0;
+			retry_after_ms = 0;
 			reconnected = 1;
 			continue;
 		}

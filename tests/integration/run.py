@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""run.py: the integration suite's runner.
+
+Usage: python3 tests/integration/run.py [--build DIR] [-k PATTERN]... [--keep]
+
+DIR is the build directory holding src/prodrec (default: the current
+directory). Starts a throwaway MariaDB, prodrec over FastCGI and lighttpd
+(see harness.py), runs every test_*.py module with one line per test, then
+scans prodrec's logs for sanitizer reports (one more check). The last line is
+exactly "N passed, M failed"; the exit status is non-zero when M > 0. Skipped
+tests count as failures when CI=true. Everything started is stopped and the
+temporary directory removed, also on failure, timeout or interrupt (--keep or
+IT_KEEP=1 keeps the directory for a post-mortem). The whole run is bounded by
+IT_TIMEOUT seconds (default 300).
+"""
+
+import argparse
+import atexit
+import os
+import signal
+import sys
+import time
+import traceback
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+
+MODULES = [
+    "test_create",
+    "test_validation",
+    "test_auth",
+    "test_transport",
+    "test_config",
+    "test_concurrency",
+    "test_database",      # restarts MariaDB: last
+]
+
+
+class SuiteTimeout(KeyboardInterrupt):
+    """A KeyboardInterrupt, so that unittest lets it through."""
+
+
+class Terminated(KeyboardInterrupt):
+    pass
+
+
+def on_alarm(signum, frame):
+    raise SuiteTimeout("the integration suite ran out of time")
+
+
+def on_term(signum, frame):
+    raise Terminated("signal %d" % signum)
+
+
+RESULTS = []    # the runner's result, also when the run is interrupted
+
+
+class CountingResult(unittest.TextTestResult):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.passed = 0
+        RESULTS.append(self)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.passed += 1
+
+
+def matches(test, patterns):
+    if not patterns:
+        return True
+    tid = test.id()
+    return any(p in tid for p in patterns)
+
+
+def flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from flatten(t)
+        else:
+            yield t
+
+
+def tail(path, n=40):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError:
+        return "(no %s)" % path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=".")
+    ap.add_argument("-k", action="append", default=[],
+                    help="run only tests whose id contains this")
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    ci = os.environ.get("CI") == "true"
+    keep = args.keep or os.environ.get("IT_KEEP") == "1"
+    limit = int(os.environ.get("IT_TIMEOUT", "300"))
+
+    passed = failed = skipped = 0
+    t0 = time.time()
+    H = harness.init(args.build)
+    done = []
+
+    def cleanup():
+        if done:
+            return
+        done.append(1)
+        try:
+            H.shutdown(keep=keep)
+        except BaseException as e:  # noqa: BLE001
+            print("cleanup failed: %r" % e)
+
+    atexit.register(cleanup)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(limit)
+    result = None
+    try:
+        missing = H.check_tools()
+        if missing:
+            msg = "missing programs: %s" % ", ".join(missing)
+            print("integration tests skipped: " + msg)
+            skipped += 1
+        else:
+            try:
+                H.start()
+            except Exception as e:  # noqa: BLE001
+                print("FAILED to start the system under test: %s" % e)
+                traceback.print_exc(file=sys.stdout)
+                failed += 1
+            else:
+                loader = unittest.TestLoader()
+                suite = unittest.TestSuite()
+                for name in MODULES:
+                    try:
+                        mod = __import__(name)
+                    except Exception:  # noqa: BLE001
+                        print("cannot load %s:" % name)
+                        traceback.print_exc(file=sys.stdout)
+                        failed += 1
+                        continue
+                    for t in flatten(loader.loadTestsFromModule(mod)):
+                        if type(t).__name__.startswith("_"):
+                            continue    # a mixin, run through its subclasses
+                        if matches(t, args.k):
+                            suite.addTest(t)
+                print("running %d tests (build %s, work dir %s)"
+                      % (suite.countTestCases(), H.build, H.root))
+                sys.stdout.flush()
+                runner = unittest.TextTestRunner(
+                    stream=sys.stdout, verbosity=2, resultclass=CountingResult)
+                result = runner.run(suite)
+                if result.failures or result.errors:
+                    print("---- end of prodrec log (direct-main) ----")
+                    print(tail(os.path.join(H.root, "direct-main.log")))
+                    print("---- end of lighttpd-error.log ----")
+                    print(tail(os.path.join(H.root, "web",
+                                            "lighttpd-error.log")))
+    except SuiteTimeout as e:
+        print("TIMEOUT: %s after %ds" % (e, limit))
+        failed += 1
+        if result is None:
+            pass
+    except KeyboardInterrupt as e:
+        print("interrupted: %s" % (e or "SIGINT"))
+        failed += 1
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        try:
+            cleanup()
+        except BaseException:  # noqa: BLE001
+            pass
+
+    for res in RESULTS:
+        passed += res.passed
+        failed += len(res.failures) + len(res.errors) + \
+            len(res.unexpectedSuccesses)
+        skipped += len(res.skipped)
+    if H.direct is not None:
+        if H.sanitizer_hits:
+            print("sanitizer log scan ... FAIL")
+            for line in H.sanitizer_hits[:50]:
+                print("  " + line)
+            failed += 1
+        else:
+            print("sanitizer log scan (AddressSanitizer, runtime error:) "
+                  "... ok")
+            passed += 1
+    if skipped:
+        if ci:
+            print("%d skipped tests count as failures (CI=true)" % skipped)
+            failed += skipped
+        else:
+            print("%d tests skipped (not counted)" % skipped)
+    print("integration suite took %.1fs" % (time.time() - t0))
+    print("%d passed, %d failed" % (passed, failed))
+    sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Paths, methods and the FastCGI transport: 404/405, routing on REQUEST_URI
+or SCRIPT_NAME+PATH_INFO, and clients that lie about CONTENT_LENGTH, stop
+short or hang up (the program must answer 4xx or survive, and serve the next
+request)."""
+
+import json
+import struct
+
+import fcgi
+import harness
+from harness import RECORDS_PATH, post_record
+from itbase import Base, for_each_front
+
+
+class _Paths(Base):
+    def setUp(self):
+        self.setup_user()
+
+    def test_unknown_paths_404_before_401(self):
+        for path in ("/api/control/production/record",
+                     "/api/control/production/recordsx",
+                     "/api/control/production/records/extra",
+                     "/api/control/production",
+                     "/api/control/production/RECORDS",
+                     "/api/nothing"):
+            for token in (None, self.tok):
+                with self.subTest(path=path, token=bool(token)):
+                    r = post_record(self.front, self.body(), token, path=path)
+                    self.assert_error(r, 404)
+
+    def test_405_with_allow(self):
+        for method in ("GET", "PUT", "DELETE", "PATCH"):
+            with self.subTest(method=method):
+                r = self.front.request(method, RECORDS_PATH)
+                self.assert_error(r, 405)
+                self.assertEqual(r.header("allow"), "POST", r)
+        # 405 comes before the token check even with a bad token.
+        r = self.front.request("GET", RECORDS_PATH, b"",
+                               {"Authorization": "Bearer x.y.z"})
+        self.assert_error(r, 405)
+
+    def test_query_string_ignored(self):
+        b = self.body()
+        r = post_record(self.front, b, self.tok, path=RECORDS_PATH + "?x=1&y")
+        self.assert_success(r, 201, b, False)
+
+
+for_each_front(globals(), _Paths)
+
+
+class Transport(Base):
+    """Direct FastCGI only, one process, so 'the next request' is served
+    by the same process that met the bad one."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.H.new_direct(label="direct-transport")
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server is not None:
+            cls.server.stop()
+
+    def setUp(self):
+        self.setup_user()
+        if not self.server.alive():
+            # An earlier test killed it: report there, start afresh here.
+            type(self).server = harness.H.new_direct(
+                label="direct-transport-again")
+
+    def raw(self, body, **kw):
+        hdrs = {"Content-Type": "application/json",
+                "Authorization": "Bearer " + self.tok}
+        return self.server.request("POST", RECORDS_PATH, body, hdrs, **kw)
+
+    def assert_still_serves(self):
+        self.assertTrue(self.server.alive(), "prodrec exited: %s\n%s" % (
+            self.server.exit_codes(), self.server.read_log()[-2000:]))
+        b = self.body()
+        r = post_record(self.server, b, self.tok)
+        self.assert_success(r, 201, b, False)
+
+    def test_route_on_script_name_and_path_info(self):
+        for script, info in (("/api/control", "/production/records"),
+                             ("/api", "/control/production/records"),
+                             ("/api/control/production/records", None)):
+            with self.subTest(script=script, info=info):
+                b = self.body()
+                r = post_record(self.server, b, self.tok, uri=False,
+                                script_name=script, path_info=info)
+                self.assert_success(r, 201, b, False)
+
+    def test_request_uri_wins(self):
+        b = self.body()
+        r = post_record(self.server, b, self.tok, script_name="/cgi-bin/x",
+                        path_info="/y")
+        self.assert_success(r, 201, b, False)
+        r = post_record(self.server, self.body(), self.tok,
+                        path="/api/control/production/nope",
+                        script_name="/api/control",
+                        path_info="/production/records")
+        self.assert_error(r, 404)
+
+    def test_content_length_larger_than_body(self):
+        b = json.dumps(self.body()).encode()
+        r = self.raw(b, content_length=len(b) + 10)
+        self.assertTrue(400 <= r.status < 500, r)
+        self.assert_json_ct(r)
+        self.assert_still_serves()
+
+    def test_content_length_smaller_than_body(self):
+        b = json.dumps(self.body()).encode()
+        r = self.raw(b, content_length=len(b) - 5)
+        self.assert_error(r, 400)
+        self.assert_still_serves()
+
+    def test_content_length_not_a_number(self):
+        b = json.dumps(self.body()).encode()
+        for cl in ("abc", "-1", "12x", " 12", "1e3", "0x10", "+5"):
+            with self.subTest(content_length=cl):
+                r = self.raw(b, content_length=cl)
+                self.assertTrue(400 <= r.status < 500, r)
+                self.assert_json_ct(r)
+        self.assert_still_serves()
+
+    def test_content_length_huge(self):
+        b = json.dumps(self.body()).encode()
+        for cl in ("99999999999999999999", "9223372036854775807",
+                   "18446744073709551615", "4294967296", "2147483648"):
+            with self.subTest(content_length=cl):
+                r = self.raw(b, content_length=cl)
+                self.assertTrue(400 <= r.status < 500, r)
+        self.assert_still_serves()
+
+    def test_content_length_absent(self):
+        b = json.dumps(self.body()).encode()
+        r = self.raw(b, content_length=None)
+        self.assertTrue(r.status in (201, 400, 411), r)
+        self.assert_still_serves()
+
+    def test_body_stops_short_then_end_of_stdin(self):
+        b = json.dumps(self.body()).encode()
+        r = self.raw(b[:20], content_length=len(b))
+        self.assertTrue(400 <= r.status < 500, r)
+        self.assert_still_serves()
+
+    def test_client_hangs_up_mid_body(self):
+        b = json.dumps(self.body()).encode()
+        self.raw(b[:20], content_length=len(b), hang_up=True, timeout=5)
+        self.assert_still_serves()
+        self.raw(b"", content_length=1000, hang_up=True, timeout=5)
+        self.assert_still_serves()
+
+    def test_client_hangs_up_after_big_declared_body(self):
+        self.raw(b"{" * 1000, content_length=100000, hang_up=True, timeout=5)
+        self.assert_still_serves()
+
+    def test_garbage_and_partial_records(self):
+        addr = self.server.address
+        fcgi.send_raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        fcgi.send_raw(addr, b"\x01\x01\x00")     # a third of a header
+        # BEGIN_REQUEST then a PARAMS record claiming more than it holds.
+        begin = fcgi._record(fcgi.FCGI_BEGIN_REQUEST, 1,
+                             struct.pack("!HB5x", fcgi.FCGI_RESPONDER, 0))
+        bad = struct.pack("!BBHHBx", 1, fcgi.FCGI_PARAMS, 1, 500, 0) + b"x"
+        fcgi.send_raw(addr, begin + bad)
+        # A name-value pair whose lengths run past the record (small
+        # lengths: huge ones make libfcgi itself malloc ~2 GiB, which is
+        # libfcgi's business and the web server is a trusted peer).
+        nv = b"\x7f\x40" + b"AB"
+        fcgi.send_raw(addr, begin + fcgi._record(fcgi.FCGI_PARAMS, 1, nv)
+                      + fcgi._record(fcgi.FCGI_PARAMS, 1))
+        # Just BEGIN_REQUEST, then nothing.
+        fcgi.send_raw(addr, begin)
+        self.assert_still_serves()
+
+    def test_413_without_reading_whole_body(self):
+        big = b"{" + b" " * 60000 + b"}"
+        r = self.raw(big)
+        self.assert_error(r, 413)
+        self.assert_still_serves()
