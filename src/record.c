@@ -209,6 +209,11 @@ read_input(struct app *app, struct request *req, struct response *resp,
 	const char	*why = NULL, *key = req->idempotency_key;
 	char		 detail[96];
 
+	if (req->content_length == -2) {
+		http_error(resp, OUT_BAD_REQUEST,
+		    "Content-Length is not a number");
+		return -1;
+	}
 	switch (http_read_body(req, &app->body, app->cfg->max_body)) {
 	case 0:
 		break;
