@@ -37,6 +37,15 @@ CMD_TIMEOUT = 90
 H = None    # the Harness of this run, set by init()
 
 
+
+def read_text(path):
+    """The file's text ("" when it cannot be read), for log scans."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
 class HarnessError(Exception):
     pass
 
@@ -202,11 +211,7 @@ class DirectServer:
             pass
 
     def read_log(self):
-        try:
-            with open(self.logpath, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return read_text(self.logpath)
 
     def request(self, method, path, body=b"", headers=None, *, uri=True,
                 script_name=None, path_info=None, content_length="auto",
@@ -289,11 +294,7 @@ class WebFront:
             len(self.prodrec_pids()) >= 1
 
     def read_log(self):
-        try:
-            with open(self.logpath, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return read_text(self.logpath)
 
     def request(self, method, path, body=b"", headers=None,
                 timeout=HTTP_TIMEOUT, **_ignored):
