@@ -3,6 +3,7 @@
 -- Run it against the service's database (mariadb prodrec < sql/schema.sql).
 -- It only creates what is missing and never drops anything, so it is safe to
 -- run again on a live database.  All times are UTC; all text is utf8mb4.
+-- User ids use a NO PAD collation: 'alice ' and 'alice' are different users.
 
 SET NAMES utf8mb4;
 SET time_zone = '+00:00';
@@ -10,7 +11,7 @@ SET time_zone = '+00:00';
 CREATE TABLE IF NOT EXISTS production_sessions (
 	session_id	CHAR(24) CHARACTER SET ascii COLLATE ascii_bin NOT NULL
 	    COMMENT 'MongoDB ObjectId style id: 24 lower-case hex digits',
-	owner_auth0_id	VARCHAR(255) COLLATE utf8mb4_bin NOT NULL
+	owner_auth0_id	VARCHAR(255) COLLATE utf8mb4_nopad_bin NOT NULL
 	    COMMENT 'user (token sub claim) who owns the session; only they can add records',
 	status		ENUM('open','closed') NOT NULL DEFAULT 'open'
 	    COMMENT 'open: records are accepted; closed: no record is accepted any more',
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS production_records (
 	    COMMENT 'the app''s event id; unique within a session (idempotency)',
 	idempotency_key	VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NULL
 	    COMMENT 'optional idempotency key; unique per user when given',
-	auth0_id	VARCHAR(255) COLLATE utf8mb4_bin NOT NULL
+	auth0_id	VARCHAR(255) COLLATE utf8mb4_nopad_bin NOT NULL
 	    COMMENT 'user (token sub claim) who sent the record: the session owner',
 	created_at_utc	DATETIME(3) NOT NULL DEFAULT UTC_TIMESTAMP(3)
 	    COMMENT 'when the server stored the record (UTC)',

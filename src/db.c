@@ -351,7 +351,7 @@ fetch_record(enum stmt_id id, MYSQL_BIND *params, struct record_row *r)
 	MYSQL_BIND	 out[10];
 	unsigned long	 len[10];
 	my_bool		 isnull[10], error[10];
-	long long	 ms;
+	long long	 ms = 0;
 	enum db_status	 st;
 	MYSQL_STMT	*s;
 	int		 rc;
@@ -381,6 +381,10 @@ fetch_record(enum stmt_id id, MYSQL_BIND *params, struct record_row *r)
 	if (rc != 0) {
 		set_error("fetch record", mysql_stmt_errno(s), rc ==
 		    MYSQL_DATA_TRUNCATED ? "column truncated" : mysql_stmt_error(s));
+		return DB_ERROR;
+	}
+	if (isnull[6]) {
+		set_error("fetch record", 0, "recorded_at_utc out of range");
 		return DB_ERROR;
 	}
 	r->recorded_at_ms = ms;

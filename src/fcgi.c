@@ -1,4 +1,7 @@
 /* fcgi.c: the accept loop; request in, response out (the only user of libfcgi). */
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include "route.h"
 
 #define PATH_MAX_LEN	2048	/* longer SCRIPT_NAME + PATH_INFO is a 404 */
+#define PEER_TIMEOUT	30	/* seconds a stalled peer may hold the worker */
 
 static volatile sig_atomic_t	stopping;
 
@@ -170,6 +174,22 @@ write_response(FCGX_Request *fr, const struct response *resp)
 }
 
 /*
+ * A worker serves one connection at a time, so a peer that stops sending
+ * mid-request must not hold it for ever: reads and writes on the accepted
+ * connection give up after PEER_TIMEOUT seconds (the body then reads short
+ * and the request ends with a 400 or a dropped connection).
+ */
+static void
+limit_peer(int fd)
+{
+	struct timeval	tv = { PEER_TIMEOUT, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		log_warn("setsockopt on the FastCGI connection");
+}
+
+/*
  * Serve requests from listen_fd until told to stop or the socket fails.
  * One request at a time: a worker is one process.  Returns 0 on a clean
  * stop, -1 when accepting failed.
@@ -196,6 +216,7 @@ fcgi_serve(struct app *app, int listen_fd)
 			}
 			break;
 		}
+		limit_peer(fr.ipcFd);
 		read_request(&req, &fr, path, sizeof(path));
 		http_response_reset(&resp);
 		route_request(app, &req, &resp);

@@ -34,14 +34,14 @@ struct record_row {
 	char		idempotency_key[IDEMPOTENCY_KEY_MAX + 1];
 	size_t		idempotency_key_len;
 	int		has_idempotency_key;
-	char		auth0_id[USER_ID_MAX + 1];
+	char		auth0_id[USER_ID_MAX * 4 + 1];	/* column holds 255 characters */
 	size_t		auth0_id_len;
 };
 
 enum session_state { SESSION_OPEN, SESSION_CLOSED };
 
 struct session_row {
-	char			owner[USER_ID_MAX + 1];		/* owner_auth0_id */
+	char			owner[USER_ID_MAX * 4 + 1];	/* owner_auth0_id, 255 characters */
 	size_t			owner_len;
 	enum session_state	state;
 };
@@ -49,7 +49,7 @@ struct session_row {
 /* Outcome of the one-statement insert. */
 enum db_insert {
 	INSERT_CREATED,		/* a new row */
-	INSERT_DUPLICATE,	/* a unique key matched the row *existing_id */
+	INSERT_DUPLICATE,	/* a unique key matched the row *row_id */
 	INSERT_NO_SESSION,	/* no open session owned by the user: nothing stored */
 	INSERT__MAX
 };
@@ -59,7 +59,7 @@ int		db_init(const struct config *);
 int		db_connect(void);
 void		db_close(void);
 enum db_status	db_record_insert(const struct record_input *, const char *user,
-		    const char *record_id, enum db_insert *, uint64_t *existing_id);
+		    const char *record_id, enum db_insert *, uint64_t *row_id);
 enum db_status	db_record_by_id(uint64_t id, struct record_row *);
 enum db_status	db_record_by_keys(const struct record_input *, const char *user,
 		    struct record_row *);

@@ -259,6 +259,12 @@ class _Create(Base):
                           403)
         self.assertEqual(self.rows(), [])
 
+    def test_owner_with_trailing_space_is_another_user_403(self):
+        # SQL's PAD SPACE comparison would make 'alice ' alice.
+        self.assert_error(
+            self.post(self.body(), token=self.H.token(self.user + " ")), 403)
+        self.assertEqual(self.rows(), [])
+
     def test_not_owner_replay_403(self):
         b = self.body()
         self.assert_success(self.post(b), 201, b, False)
