@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,9 +50,10 @@ content_length(const char *v)
 		return -1;
 	errno = 0;
 	n = strtoll(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0)
+	if (*v < '0' || *v > '9' || *end != '\0')
 		return -2;
-	return n;
+	/* Digits beyond long long are still a length: too large (413). */
+	return errno == ERANGE ? LLONG_MAX : n;
 }
 
 /*

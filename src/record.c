@@ -44,7 +44,7 @@ same_payload(const struct record_input *in, const struct record_row *r)
 
 /* A 5xx decision; st tells 503 (database unreachable) from 500. */
 static void
-db_fault(struct decision *d, enum db_status st)
+fault_from_db(struct decision *d, enum db_status st)
 {
 	d->outcome = st == DB_UNAVAILABLE ? OUT_UNAVAILABLE : OUT_INTERNAL;
 	d->fault = db_last_error();
@@ -86,7 +86,7 @@ explain(struct decision *d, const struct record_input *in, const char *user)
 		return 0;
 	}
 	if (st != DB_OK) {
-		db_fault(d, st);
+		fault_from_db(d, st);
 		return 0;
 	}
 	if (strcmp(s.owner, user) != 0) {
@@ -99,7 +99,7 @@ explain(struct decision *d, const struct record_input *in, const char *user)
 		return 0;
 	}
 	if (st != DB_NOT_FOUND) {
-		db_fault(d, st);
+		fault_from_db(d, st);
 		return 0;
 	}
 	if (s.state == SESSION_CLOSED) {
@@ -132,7 +132,7 @@ decide(struct decision *d, const struct record_input *in, const char *user)
 	for (attempt = 0; attempt < DECIDE_ATTEMPTS; attempt++) {
 		if ((st = db_record_insert(in, user, d->record_id, &ins,
 		    &row_id)) != DB_OK) {
-			db_fault(d, st);
+			fault_from_db(d, st);
 			return;
 		}
 		if (ins == INSERT_CREATED) {
@@ -147,7 +147,7 @@ decide(struct decision *d, const struct record_input *in, const char *user)
 				d->outcome = OUT_INTERNAL;
 				d->fault = "duplicate row not found by its id";
 			} else
-				db_fault(d, st);
+				fault_from_db(d, st);
 			return;
 		}
 		if (!explain(d, in, user))
