@@ -46,6 +46,16 @@ def read_text(path):
     except OSError:
         return ""
 
+
+def overlay(base, over, drop):
+    """base updated with over, where a value that is drop removes the key."""
+    for k, v in over.items():
+        if v is drop:
+            base.pop(k, None)
+        else:
+            base[k] = v
+    return base
+
 class HarnessError(Exception):
     pass
 
@@ -610,13 +620,8 @@ class Harness:
     @staticmethod
     def claims(sub, ttl=600, **extra):
         now = int(time.time())
-        c = {"sub": sub, "iat": now, "exp": now + ttl}
-        for k, v in extra.items():
-            if v is None:
-                c.pop(k, None)
-            else:
-                c[k] = v
-        return c
+        return overlay({"sub": sub, "iat": now, "exp": now + ttl}, extra,
+                       drop=None)
 
     def token(self, sub, ttl=600, **extra):
         return self.jwt_hmac(self.claims(sub, ttl, **extra))

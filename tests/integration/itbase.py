@@ -60,12 +60,7 @@ class Base(unittest.TestCase):
             "recordedAtUtc": "2025-10-19T14:30:00.000Z",
             "clientEventId": "evt_" + secrets.token_hex(8),
         }
-        for k, v in over.items():
-            if v is OMIT:
-                b.pop(k, None)
-            else:
-                b[k] = v
-        return b
+        return harness.overlay(b, over, drop=OMIT)
 
     def post(self, body, token="default", **kw):
         if token == "default":
