@@ -18,6 +18,7 @@ enum ktype {
 	K_NUMBER,	/* a decimal in [min, max], stored per size */
 	K_ALGS,		/* comma-separated algorithm names -> bit set */
 	K_FILE,		/* a path whose contents are kept (the path is not) */
+	K_MODE,		/* octal file permissions, 0 to 0777 */
 	K__MAX
 };
 
@@ -61,6 +62,12 @@ static const struct key keys[] = {
 	{ "jwt_user_claim",	S(jwt_user_claim),		"sub" },
 	{ "workers",		N(workers, 0, 1024),		NULL },
 	{ "listen",		S(listen),			NULL },
+	{ "listen_mode",	K_MODE, offsetof(struct config, listen_mode),
+				    0, 0, 0, 0,			"0660" },
+	{ "listen_backlog",	N(listen_backlog, 1, 65535),	"511" },
+	{ "pid_file",		S(pid_file),			NULL },
+	{ "shutdown_timeout",	N(shutdown_timeout, 1, 3600),	"10" },
+	{ "max_requests",	N(max_requests, 0, 2147483647),	"0" },
 	{ "max_body",		N(max_body, 2, 16 * 1024 * 1024), "16384" },
 	{ "max_units",		N(max_units, 1, 2147483647),	"1000000" },
 	{ "max_clock_skew",	N(max_clock_skew, 0, 31536000),	"300" },
@@ -217,6 +224,24 @@ parse_number(const struct key *k, const char *v, void *field, char *err,
 	return 0;
 }
 
+/* Parse octal permissions such as 0660 (one to four digits, at most 0777). */
+static int
+parse_mode(const char *v, unsigned *mode, char *err, size_t errsz,
+    const char *what)
+{
+	size_t		n = strspn(v, "01234567");
+	unsigned long	m;
+
+	m = strtoul(v, NULL, 8);
+	if (n == 0 || n > 4 || v[n] != '\0' || m > 0777) {
+		snprintf(err, errsz, "%s: \"%s\" is not an octal mode from "
+		    "0000 to 0777", what, v);
+		return -1;
+	}
+	*mode = (unsigned)m;
+	return 0;
+}
+
 /*
  * Store value for key k.  what names the source for error messages
  * ("PRODREC_DB_PORT" or "prodrec.conf:3: db_port").
@@ -234,6 +259,9 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 	case K_NUMBER:
 		return parse_number(k, value, (char *)cfg + k->offset, err,
 		    errsz, what);
+	case K_MODE:
+		return parse_mode(value, (unsigned *)((char *)cfg + k->offset),
+		    err, errsz, what);
 	case K_ALGS:
 		return parse_algs(value, (unsigned *)((char *)cfg + k->offset),
 		    err, errsz, what);

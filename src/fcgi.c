@@ -3,6 +3,8 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,21 +24,15 @@
 
 static volatile sig_atomic_t	stopping;
 
-/* From a signal handler: leave the accept loop after this request. */
+/*
+ * From the SIGTERM/SIGINT handler: leave the accept loop.  The stop signals
+ * are only let through while the worker waits for work, so a request in
+ * flight is never interrupted (no EINTR inside libfcgi or Connector/C).
+ */
 void
 fcgi_request_stop(void)
 {
 	stopping = 1;
-	FCGX_ShutdownPending();
-}
-
-/* Open a listening socket: "host:port", ":port" or a unix socket path. */
-int
-fcgi_open_listener(const char *spec, int backlog)
-{
-	if (FCGX_Init() != 0)
-		return -1;
-	return FCGX_OpenSocket(spec, backlog);
 }
 
 /* CONTENT_LENGTH: -1 when absent, -2 when not a decimal number. */
@@ -192,39 +188,133 @@ limit_peer(int fd)
 }
 
 /*
- * Serve requests from listen_fd until told to stop or the socket fails.
- * One request at a time: a worker is one process.  Returns 0 on a clean
- * stop, -1 when accepting failed.
+ * Has a stop signal come while a request was being served?  It is still
+ * pending: ppoll() delivers it only when it has to wait, not when the
+ * socket is ready at once, which under load it always is.
+ */
+static int
+stop_pending(void)
+{
+	sigset_t	pending;
+
+	if (sigpending(&pending) == -1)
+		return 0;
+	return sigismember(&pending, SIGTERM) == 1 ||
+	    sigismember(&pending, SIGINT) == 1;
+}
+
+/*
+ * Wait until fd has work (a connection to accept, or the next request on a
+ * connection the web server keeps open), letting the stop signals in only
+ * here.  Returns 1 when fd is readable, 0 when a signal came, -1 on error.
+ */
+static int
+wait_for_work(int fd, const sigset_t *waitmask)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	int		n;
+
+	n = ppoll(&pfd, 1, NULL, waitmask);
+	if (n == -1 && errno != EINTR) {
+		log_warn("poll on the FastCGI socket");
+		return -1;
+	}
+	return n > 0;
+}
+
+/*
+ * Block the stop signals (they stay pending while a request is served) and
+ * make the listening socket non-blocking: every worker of the pool wakes
+ * for a new connection and the ones that lose the race must not block in
+ * accept, where a stop signal could no longer reach them.
+ */
+static int
+prepare(int listen_fd, sigset_t *waitmask)
+{
+	sigset_t	stopset;
+	int		fl;
+
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &stopset, waitmask) == -1) {
+		log_warn("sigprocmask");
+		return -1;
+	}
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_warn("fcntl on the FastCGI socket");
+		return -1;
+	}
+	if (FCGX_Init() != 0) {
+		log_warnx("cannot set up libfcgi");
+		return -1;
+	}
+	return 0;
+}
+
+/* Serve one accepted request: parse, route, answer, finish. */
+static void
+serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
+{
+	struct request	req;
+	char		path[PATH_MAX_LEN];
+
+	limit_peer(fr->ipcFd);
+	read_request(&req, fr, path, sizeof(path));
+	http_response_reset(resp);
+	route_request(app, &req, resp);
+	write_response(fr, resp);
+	FCGX_Finish_r(fr);
+}
+
+/*
+ * Serve requests from listen_fd until told to stop, the request limit
+ * (PRODREC_MAX_REQUESTS) is reached or the socket fails.  One request at a
+ * time: a worker is one process.  Returns 0 on a clean stop, -1 on error.
  */
 int
 fcgi_serve(struct app *app, int listen_fd)
 {
 	FCGX_Request	fr;
-	struct request	req;
 	struct response	resp;
-	char		path[PATH_MAX_LEN];
-	int		rc = 0;
+	sigset_t	waitmask;
+	unsigned	served = 0, limit = app->cfg->max_requests;
+	int		rc = 0, n;
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
-		log_warnx("cannot set up libfcgi");
+	if (prepare(listen_fd, &waitmask) == -1 ||
+	    FCGX_InitRequest(&fr, listen_fd, 0) != 0)
 		return -1;
-	}
 	memset(&resp, 0, sizeof(resp));
-	while (!stopping) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (!stopping) {
-				log_warnx("accept failed on the FastCGI socket");
-				rc = -1;
-			}
+	while (!stopping && !stop_pending() && (limit == 0 || served < limit)) {
+		n = wait_for_work(fr.ipcFd >= 0 ? fr.ipcFd : listen_fd,
+		    &waitmask);
+		if (n < 0) {
+			rc = -1;
 			break;
 		}
-		limit_peer(fr.ipcFd);
-		read_request(&req, &fr, path, sizeof(path));
-		http_response_reset(&resp);
-		route_request(app, &req, &resp);
-		write_response(&fr, &resp);
-		FCGX_Finish_r(&fr);
+		if (n == 0)
+			continue;	/* a signal: is it a stop? */
+		if ((n = FCGX_Accept_r(&fr)) < 0) {
+			/*
+			 * Another worker took the connection (EAGAIN, which is
+			 * EWOULDBLOCK on Linux), or the peer went away.
+			 */
+			if (n == -EAGAIN || n == -EINTR || n == -ECONNABORTED)
+				continue;
+			errno = -n;
+			log_warn("accept on the FastCGI socket");
+			rc = -1;
+			break;
+		}
+		serve_one(app, &fr, &resp);
+		served++;
 	}
+	if (limit != 0 && served == limit)
+		log_warnx("worker reached its request limit (%u); a new one "
+		    "takes over", limit);
 	FCGX_Free(&fr, 1);
 	buf_free(&resp.body);
 	return rc;

@@ -1,20 +1,30 @@
-/* log.c: err(3)-style log lines on stderr, which the web server keeps. */
+/* log.c: err(3)-style log lines on stderr (the web server's log), or syslog for a daemon. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static const char	*log_name = "prodrec";
+static int		 log_syslog;	/* 1 once daemonized */
 
 void
 log_init(const char *progname)
 {
 	if (progname != NULL)
 		log_name = progname;
+}
+
+/* From now on, log to syslog (facility daemon) instead of stderr. */
+void
+log_to_syslog(void)
+{
+	openlog(log_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = 1;
 }
 
 /*
@@ -25,11 +35,12 @@ static void
 vlog(int errnum, const char *fmt, va_list ap)
 {
 	char	line[1024];
-	int	n, m;
+	int	n, m, prefix;
 
 	n = snprintf(line, sizeof(line), "%s[%ld]: ", log_name, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
+	prefix = n;
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (m < 0)
 		return;
@@ -39,6 +50,10 @@ vlog(int errnum, const char *fmt, va_list ap)
 		if (m > 0)
 			n = (size_t)(n + m) >= sizeof(line) - 2 ?
 			    (int)sizeof(line) - 2 : n + m;
+	}
+	if (log_syslog) {
+		syslog(LOG_WARNING, "%.*s", n - prefix, line + prefix);
+		return;
 	}
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);

@@ -1,10 +1,10 @@
-/* main.c: start-up, options, signals; then the worker serves requests. */
+/* main.c: start-up, options, signals; then the pool (or this process alone) serves. */
+#include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -12,27 +12,118 @@
 #include "config.h"
 #include "db.h"
 #include "fcgi.h"
+#include "listen.h"
 #include "log.h"
+#include "pool.h"
+#include "proc.h"
 
-
-#define LISTEN_BACKLOG	128
+static struct config	cfg;		/* in force; a worker has its own copy */
+static struct app	app;
+static int		listen_fd = -1;
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: prodrec [--check-config | --version | --help]\n"
+	    "usage: prodrec [--config FILE] [--listen ADDR] [--foreground]\n"
+	    "               [--pid-file FILE] [--check-config | --version | --help]\n"
 	    "\n"
 	    "A FastCGI responder for POST /api/control/production/records.\n"
-	    "Run it under a web server that passes the listening socket on\n"
-	    "fd 0 (lighttpd bin-path, mod_fcgid), or set PRODREC_LISTEN.\n"
-	    "Configuration comes from PRODREC_* environment variables and the\n"
-	    "file named by PRODREC_CONFIG; see README.md.\n"
+	    "Under a web server that passes the listening socket on fd 0\n"
+	    "(lighttpd bin-path, mod_fcgid) it needs no option.  Configuration\n"
+	    "comes from PRODREC_* environment variables and the file named by\n"
+	    "PRODREC_CONFIG; see README.md and deploy/README.md.\n"
 	    "\n"
-	    "  --check-config  check the configuration, print \"configuration OK\"\n"
-	    "                  or what is wrong, and exit 0 or 1\n"
-	    "  --version       print the version and exit\n"
-	    "  --help          print this text and exit\n");
+	    "  --config FILE    read FILE (same as PRODREC_CONFIG=FILE)\n"
+	    "  --listen ADDR    standalone: listen on host:port, [v6]:port or an\n"
+	    "                   absolute unix socket path (PRODREC_LISTEN)\n"
+	    "  --foreground     standalone: do not detach; log to stderr\n"
+	    "  --pid-file FILE  write the master's pid to FILE (PRODREC_PID_FILE)\n"
+	    "  --check-config   check the configuration, print \"configuration OK\"\n"
+	    "                   or what is wrong, and exit 0 or 1\n"
+	    "  --version        print the version and exit\n"
+	    "  --help           print this text and exit\n"
+	    "\n"
+	    "Signals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP\n"
+	    "re-reads the configuration and replaces the workers one at a time.\n");
+}
+
+/* What the command line asks for beyond the configuration. */
+struct options {
+	int	check_only;
+	int	foreground;
+};
+
+/* Options that name settings become the environment, which wins. */
+static int
+set_from_option(const char *var, const char *value)
+{
+	char	abs[PATH_MAX];
+
+	/* A daemon leaves its directory: keep the file findable for SIGHUP. */
+	if (strcmp(var, "PRODREC_CONFIG") == 0 && realpath(value, abs) != NULL)
+		value = abs;
+	if (setenv(var, value, 1) == -1)
+		fatal("setenv");
+	return 0;
+}
+
+/* Parse argv; exits for --help, --version and bad usage. */
+static void
+parse_options(int argc, char *argv[], struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config",	  required_argument, NULL, 'c' },
+		{ "listen",	  required_argument, NULL, 'l' },
+		{ "pid-file",	  required_argument, NULL, 'p' },
+		{ "foreground",	  no_argument,	     NULL, 'f' },
+		{ "check-config", no_argument,	     NULL, 'C' },
+		{ "version",	  no_argument,	     NULL, 'V' },
+		{ "help",	  no_argument,	     NULL, 'h' },
+		{ NULL,		  0,		     NULL, 0 }
+	};
+	int	ch;
+
+	memset(o, 0, sizeof(*o));
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': set_from_option("PRODREC_CONFIG", optarg); break;
+		case 'l': set_from_option("PRODREC_LISTEN", optarg); break;
+		case 'p': set_from_option("PRODREC_PID_FILE", optarg); break;
+		case 'f': o->foreground = 1; break;
+		case 'C': o->check_only = 1; break;
+		case 'V': printf("prodrec %s\n", PACKAGE_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* PRODREC_WORKERS unset: alone under mod_fcgid, else one per CPU. */
+static void
+default_workers(struct config *c)
+{
+	int	standalone = c->listen != NULL && c->listen[0] != '\0';
+
+	if (c->workers == -1)
+		c->workers = !standalone && proc_parent_is_apache() ? 0 :
+		    proc_cpus();
+}
+
+/* Load and check the whole configuration; exits with one line if bad. */
+static void
+configure(struct config *c)
+{
+	char	err[512];
+
+	if (cfg_load(c, err, sizeof(err)) == -1 ||
+	    auth_init(c, err, sizeof(err)) == -1)
+		fatalx("configuration error: %s", err);
+	default_workers(c);
 }
 
 static void
@@ -42,97 +133,173 @@ on_stop(int sig)
 	fcgi_request_stop();
 }
 
-/*
- * SIGTERM and SIGINT without SA_RESTART, so that a worker blocked in
- * accept leaves at once; a request in flight is finished first.
- */
+/* A worker stops on SIGTERM/SIGINT after its request; SIGHUP is the master's. */
 static void
-set_signals(void)
+set_worker_signals(void)
 {
 	struct sigaction	sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1)
 		fatal("sigaction");
 	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+	if (sigaction(SIGHUP, &sa, NULL) == -1)
 		fatal("sigaction");
 }
 
-/* The socket to accept on: PRODREC_LISTEN, or the one on fd 0. */
+/* In a worker (or the lone process): connect and serve until told to stop. */
 static int
-listen_socket(const struct config *cfg)
+serve(void *ctx)
 {
-	struct stat	sb;
-	int		fd;
-
-	if (cfg->listen != NULL && cfg->listen[0] != '\0') {
-		if ((fd = fcgi_open_listener(cfg->listen, LISTEN_BACKLOG)) < 0)
-			fatalx("cannot listen on %s", cfg->listen);
-		return fd;
-	}
-	if (fstat(STDIN_FILENO, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		fatalx("fd 0 is not a listening socket: run prodrec under a "
-		    "FastCGI web server (lighttpd bin-path, mod_fcgid) or set "
-		    "PRODREC_LISTEN");
-	return STDIN_FILENO;
+	(void)ctx;
+	set_worker_signals();
+	app.cfg = &cfg;
+	app.limits.max_units = cfg.max_units;
+	app.limits.max_clock_skew = cfg.max_clock_skew;
+	/* The connection is opened in the process that serves, after the fork. */
+	if (db_connect() == -1)
+		log_warnx("database not reachable yet (%s); answering 503 "
+		    "until it is", db_last_error());
+	return fcgi_serve(&app, listen_fd) == 0 ? 0 : 1;
 }
 
-/* Load and check the whole configuration; exits with one line if bad. */
+static int
+workers(void *ctx)
+{
+	(void)ctx;
+	return cfg.workers;
+}
+
+static unsigned
+stop_timeout(void *ctx)
+{
+	(void)ctx;
+	return cfg.shutdown_timeout;
+}
+
 static void
-configure(struct config *cfg)
+swap_strings(char **a, char **b)
+{
+	char	*tmp = *a;
+
+	*a = *b;
+	*b = tmp;
+}
+
+/* Keep what only a restart can change (the socket, the pid file). */
+static void
+keep_restart_settings(struct config *next)
+{
+	int	changed;
+
+	changed = (next->listen == NULL) != (cfg.listen == NULL) ||
+	    (next->listen != NULL && strcmp(next->listen, cfg.listen) != 0) ||
+	    (next->pid_file == NULL) != (cfg.pid_file == NULL) ||
+	    (next->pid_file != NULL && strcmp(next->pid_file, cfg.pid_file)) ||
+	    next->listen_mode != cfg.listen_mode ||
+	    next->listen_backlog != cfg.listen_backlog;
+	if (changed)
+		log_warnx("SIGHUP: listen, listen_mode, listen_backlog and "
+		    "pid_file take effect at the next start only");
+	swap_strings(&next->listen, &cfg.listen);
+	swap_strings(&next->pid_file, &cfg.pid_file);
+	next->listen_mode = cfg.listen_mode;
+	next->listen_backlog = cfg.listen_backlog;
+}
+
+/* SIGHUP in the master: a checked new configuration, or the old one. */
+static int
+reload(void *ctx)
+{
+	struct config	next;
+	char		err[512];
+
+	(void)ctx;
+	if (cfg_load(&next, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: configuration error: %s", err);
+		return -1;
+	}
+	if (auth_init(&next, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: configuration error: %s", err);
+		cfg_free(&next);
+		if (auth_init(&cfg, err, sizeof(err)) == -1)
+			fatalx("the configuration in force no longer checks: %s",
+			    err);
+		return -1;
+	}
+	default_workers(&next);
+	keep_restart_settings(&next);
+	cfg_free(&cfg);
+	cfg = next;
+	if (auth_init(&cfg, err, sizeof(err)) == -1)	/* points into cfg */
+		fatalx("configuration error: %s", err);
+	return 0;
+}
+
+/* Clean up what this process made, then exit with one line. */
+static void __attribute__((noreturn))
+die(const char *what, const char *err)
+{
+	listen_remove(cfg.listen);
+	proc_pidfile_remove();
+	fatalx("%s: %s", what, err);
+}
+
+/* The socket to accept on: --listen / PRODREC_LISTEN, or fd 0. */
+static int
+open_socket(int *standalone)
 {
 	char	err[512];
+	int	fd;
 
-	if (cfg_load(cfg, err, sizeof(err)) == -1 ||
-	    auth_init(cfg, err, sizeof(err)) == -1)
-		fatalx("configuration error: %s", err);
+	*standalone = cfg.listen != NULL && cfg.listen[0] != '\0';
+	if (*standalone) {
+		if ((fd = listen_open(cfg.listen, cfg.listen_backlog,
+		    cfg.listen_mode, err, sizeof(err))) == -1)
+			fatalx("%s", err);
+		return fd;
+	}
+	if (listen_check_fd(STDIN_FILENO, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	proc_die_with_parent();
+	return STDIN_FILENO;
 }
 
 int
 main(int argc, char *argv[])
 {
-	static struct config	cfg;
-	static struct app	app;
-	int			check_only = 0, fd;
+	static const struct pool_ops	ops = { workers, stop_timeout, serve,
+					    reload };
+	struct options			o;
+	char				err[512];
+	int				standalone, rc;
 
 	log_init("prodrec");
-	if (argc > 2)
-		goto bad_usage;
-	if (argc == 2) {
-		if (strcmp(argv[1], "--version") == 0) {
-			printf("prodrec %s\n", PACKAGE_VERSION);
-			return 0;
-		}
-		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(argv[1], "--check-config") != 0)
-			goto bad_usage;
-		check_only = 1;
-	}
+	parse_options(argc, argv, &o);
 	configure(&cfg);
-	if (check_only) {
+	if (o.check_only) {
 		printf("configuration OK\n");
 		return 0;
 	}
-	set_signals();
-	fd = listen_socket(&cfg);
-	app.cfg = &cfg;
-	app.limits.max_units = cfg.max_units;
-	app.limits.max_clock_skew = cfg.max_clock_skew;
-	/* The connection is opened in the process that serves, never before a fork. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	listen_fd = open_socket(&standalone);
+	if (standalone && !o.foreground && proc_daemonize(err,
+	    sizeof(err)) == -1)
+		die("start", err);
+	if (cfg.pid_file != NULL && cfg.pid_file[0] != '\0' &&
+	    proc_pidfile(cfg.pid_file, err, sizeof(err)) == -1)
+		die("start", err);
 	if (db_init(&cfg) == -1)
-		fatalx("cannot initialise the MariaDB client library");
-	if (db_connect() == -1)
-		log_warnx("database not reachable yet (%s); answering 503 "
-		    "until it is", db_last_error());
-	return fcgi_serve(&app, fd) == 0 ? 0 : 1;
-bad_usage:
-	usage(stderr);
-	return 2;
+		die("start", "cannot initialise the MariaDB client library");
+	proc_ready();
+	rc = cfg.workers == 0 ? serve(NULL) : pool_run(&ops, NULL, listen_fd);
+	if (standalone)
+		listen_remove(cfg.listen);
+	proc_pidfile_remove();
+	return rc;
 }

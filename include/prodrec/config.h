@@ -33,6 +33,11 @@ struct config {
 	char		*jwt_user_claim;	/* "sub" */
 	int		 workers;		/* pre-forked workers, -1 = default */
 	char		*listen;		/* host:port, socket path, or NULL (fd 0) */
+	unsigned	 listen_mode;		/* unix socket permissions, 0660 */
+	int		 listen_backlog;	/* listen(2) backlog, 511 */
+	char		*pid_file;		/* master's pid file or NULL */
+	unsigned	 shutdown_timeout;	/* seconds a stop waits, 10 */
+	unsigned	 max_requests;		/* per worker, 0 = unlimited */
 	size_t		 max_body;		/* bytes, 16384 */
 	unsigned	 max_units;		/* 1000000 */
 	long		 max_clock_skew;	/* seconds, 300 */

@@ -5,7 +5,6 @@
 #include "app.h"
 
 /* fcgi.c */
-int	fcgi_open_listener(const char *spec, int backlog);
 int	fcgi_serve(struct app *, int listen_fd);
 void	fcgi_request_stop(void);
 

@@ -160,10 +160,48 @@ def read_response(sock, request_id=1):
             raise FcgiError("unexpected record type %d" % rtype)
 
 
+def connect(address, timeout=DEFAULT_TIMEOUT):
+    """A connected socket: address is a unix socket path or (host, port)."""
+    family = socket.AF_INET if isinstance(address, tuple) else socket.AF_UNIX
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def begin(params, request_id=1):
+    """The records that open a request: BEGIN_REQUEST and all PARAMS."""
+    out = [_record(FCGI_BEGIN_REQUEST, request_id,
+                   struct.pack("!HB5x", FCGI_RESPONDER, 0))]
+    p = encode_params(params)
+    if p:
+        out.append(_records(FCGI_PARAMS, request_id, p))
+    out.append(_record(FCGI_PARAMS, request_id))
+    return b"".join(out)
+
+
+def stdin(data, request_id=1, end=False):
+    """STDIN records carrying data, and the empty one that ends it."""
+    out = _records(FCGI_STDIN, request_id, data) if data else b""
+    return out + (_record(FCGI_STDIN, request_id) if end else b"")
+
+
+def finish(sock, request_id=1):
+    """Read the answer to a request sent by hand; returns a Response."""
+    stdout, stderr, app_status, proto = read_response(sock, request_id)
+    status, headers, rbody = parse_cgi_response(stdout)
+    return Response(status, headers, rbody, stderr, app_status, proto, stdout)
+
+
 def request(address, params, body=b"", *, content_length="auto",
             end_stdin=True, hang_up=False, timeout=DEFAULT_TIMEOUT,
             request_id=1):
-    """Send one request to address (a unix socket path) and return a Response.
+    """Send one request to address (a unix socket path or (host, port))
+    and return a Response.
 
     content_length: "auto" sets CONTENT_LENGTH to len(body) (unless params
     already holds one); None leaves it out; anything else (int or str) is
@@ -180,22 +218,12 @@ def request(address, params, body=b"", *, content_length="auto",
         params["CONTENT_LENGTH"] = str(content_length)
     if isinstance(body, str):
         body = body.encode("utf-8")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
+    sock = connect(address, timeout)
     try:
-        sock.connect(address)
-        out = [_record(FCGI_BEGIN_REQUEST, request_id,
-                       struct.pack("!HB5x", FCGI_RESPONDER, 0))]
-        p = encode_params(params)
-        if p:
-            out.append(_records(FCGI_PARAMS, request_id, p))
-        out.append(_record(FCGI_PARAMS, request_id))
-        if body:
-            out.append(_records(FCGI_STDIN, request_id, body))
-        if end_stdin and not hang_up:
-            out.append(_record(FCGI_STDIN, request_id))
+        out = begin(params, request_id) + stdin(
+            body, request_id, end=end_stdin and not hang_up)
         try:
-            sock.sendall(b"".join(out))
+            sock.sendall(out)
         except (BrokenPipeError, ConnectionResetError):
             # The server may answer (e.g. 413) and close before reading all.
             pass
@@ -207,13 +235,11 @@ def request(address, params, body=b"", *, content_length="auto",
             except (OSError, socket.timeout):
                 pass
             return None
-        stdout, stderr, app_status, proto = read_response(sock, request_id)
+        return finish(sock, request_id)
     except socket.timeout as e:
         raise FcgiError("timed out after %ss" % timeout) from e
     finally:
         sock.close()
-    status, headers, rbody = parse_cgi_response(stdout)
-    return Response(status, headers, rbody, stderr, app_status, proto, stdout)
 
 
 def send_raw(address, data, timeout=5.0):

@@ -124,6 +124,11 @@ test_defaults(void)
 		    "user claim sub");
 		ok(cfg.workers == -1, "workers -1 (default)");
 		ok(cfg.listen == NULL, "listen unset");
+		ok(cfg.listen_mode == 0660, "listen_mode 0660");
+		ok(cfg.listen_backlog == 511, "listen_backlog 511");
+		ok(cfg.pid_file == NULL, "pid_file unset");
+		ok(cfg.shutdown_timeout == 10, "shutdown_timeout 10");
+		ok(cfg.max_requests == 0, "max_requests 0 (never)");
 		ok(cfg.max_body == 16384, "max_body 16384");
 		ok(cfg.max_units == 1000000, "max_units 1000000");
 		ok(cfg.max_clock_skew == 300, "max_clock_skew 300");
@@ -231,6 +236,43 @@ test_env_errors(void)
 	base_env();
 	setenv("PRODREC_MAX_CLOCK_SKEW", "", 1);
 	fails("PRODREC_MAX_CLOCK_SKEW", "empty max_clock_skew");
+	base_env();
+	setenv("PRODREC_LISTEN_MODE", "0666", 1);
+	setenv("PRODREC_LISTEN_BACKLOG", "65535", 1);
+	setenv("PRODREC_SHUTDOWN_TIMEOUT", "3600", 1);
+	setenv("PRODREC_MAX_REQUESTS", "2147483647", 1);
+	setenv("PRODREC_PID_FILE", "/run/prodrec.pid", 1);
+	if (loads("pool and listen settings at their largest")) {
+		ok(cfg.listen_mode == 0666, "listen_mode is octal");
+		ok(cfg.listen_backlog == 65535 && cfg.shutdown_timeout == 3600 &&
+		    cfg.max_requests == 2147483647, "backlog, timeout, requests");
+		ok(cfg.pid_file && strcmp(cfg.pid_file, "/run/prodrec.pid") == 0,
+		    "pid_file");
+	}
+	cfg_free(&cfg);
+	base_env();
+	setenv("PRODREC_LISTEN_MODE", "600", 1);
+	if (loads("listen_mode without a leading 0"))
+		ok(cfg.listen_mode == 0600, "600 is 0600");
+	cfg_free(&cfg);
+	base_env();
+	setenv("PRODREC_LISTEN_MODE", "0778", 1);
+	fails("PRODREC_LISTEN_MODE", "listen_mode with an 8");
+	base_env();
+	setenv("PRODREC_LISTEN_MODE", "01777", 1);
+	fails("PRODREC_LISTEN_MODE", "listen_mode above 0777");
+	base_env();
+	setenv("PRODREC_LISTEN_MODE", "-660", 1);
+	fails("PRODREC_LISTEN_MODE", "negative listen_mode");
+	base_env();
+	setenv("PRODREC_LISTEN_BACKLOG", "0", 1);
+	fails("PRODREC_LISTEN_BACKLOG", "backlog 0");
+	base_env();
+	setenv("PRODREC_SHUTDOWN_TIMEOUT", "0", 1);
+	fails("PRODREC_SHUTDOWN_TIMEOUT", "shutdown_timeout 0");
+	base_env();
+	setenv("PRODREC_MAX_REQUESTS", "-1", 1);
+	fails("PRODREC_MAX_REQUESTS", "max_requests -1");
 
 	base_env();
 	setenv("PRODREC_JWT_ALGS", "HS256,RS256", 1);

@@ -1,0 +1,21 @@
+/* pool.h: the master that pre-forks, supervises and replaces workers. */
+#ifndef PRODREC_POOL_H
+#define PRODREC_POOL_H
+
+#define POOL_MAX_WORKERS	1024	/* the largest PRODREC_WORKERS */
+
+/* What the pool asks of the program; ctx is passed back unchanged. */
+struct pool_ops {
+	int		(*workers)(void *ctx);	/* workers wanted now (>= 1) */
+	unsigned	(*stop_timeout)(void *ctx); /* seconds a stop may take */
+	int		(*serve)(void *ctx);	/* in a worker: serve, return
+						   its exit status */
+	int		(*reload)(void *ctx);	/* SIGHUP: 0 when a new
+						   configuration is in force,
+						   -1 when the old one stays */
+};
+
+/* pool.c */
+int	pool_run(const struct pool_ops *, void *ctx, int listen_fd);
+
+#endif

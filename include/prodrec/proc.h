@@ -1,0 +1,16 @@
+/* proc.h: process plumbing: daemon, pid file, parent, CPUs. */
+#ifndef PRODREC_PROC_H
+#define PRODREC_PROC_H
+
+#include <stddef.h>
+
+/* proc.c */
+int	proc_daemonize(char *err, size_t errsz);
+void	proc_ready(void);
+int	proc_pidfile(const char *path, char *err, size_t errsz);
+void	proc_pidfile_remove(void);
+void	proc_die_with_parent(void);
+int	proc_cpus(void);
+int	proc_parent_is_apache(void);
+
+#endif

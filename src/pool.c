@@ -1,0 +1,344 @@
+/*
+ * pool.c: the master process.  It pre-forks workers that all accept on one
+ * listening socket, reaps and respawns them (with a back-off for workers
+ * that die at start), replaces them one at a time on SIGHUP and stops them
+ * gracefully on SIGTERM/SIGINT.
+ */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+
+#define START_GRACE_MS	1000	/* a worker dying younger failed at start */
+#define ROLL_SETTLE_MS	250	/* a replacement's age before the next swap */
+#define BACKOFF_MIN_MS	100	/* first delay after a failed start */
+#define BACKOFF_MAX_MS	10000	/* the delay stops doubling here */
+#define TICK_BUSY_MS	50	/* wake-up while something is pending */
+#define TICK_IDLE_MS	1000
+
+/* One live worker. */
+struct child {
+	pid_t		pid;
+	unsigned	gen;		/* configuration generation it runs */
+	int64_t		started_ms;
+	int64_t		kill_at_ms;	/* retiring: SIGKILL then; 0 = not */
+};
+
+static struct {
+	const struct pool_ops	*ops;
+	void			*ctx;
+	int			 listen_fd;
+	pid_t			 master;
+	struct child		 kids[2 * POOL_MAX_WORKERS + 2];
+	size_t			 nkids;
+	unsigned		 gen;		/* bumped by each good reload */
+	int			 want;		/* workers wanted */
+	int			 rolling;	/* a reload is replacing workers */
+	unsigned		 failures;	/* consecutive failed starts */
+	int64_t			 spawn_after_ms; /* back-off until then */
+	int			 stopping;
+	int64_t			 stop_deadline_ms;
+} P;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The signals the master waits for; blocked in the master, so never lost. */
+static void
+master_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/*
+ * In a new worker: die with the master (PR_SET_PDEATHSIG delivers SIGTERM,
+ * which lets the request in flight finish), and leave at once if the master
+ * is already gone.  Then restore the signal mask and serve.
+ */
+static void __attribute__((noreturn))
+run_worker(const sigset_t *oldmask)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		log_warn("prctl(PR_SET_PDEATHSIG)");
+	if (getppid() != P.master)
+		_exit(0);
+	if (sigprocmask(SIG_SETMASK, oldmask, NULL) == -1)
+		log_warn("sigprocmask");
+	exit(P.ops->serve(P.ctx));
+}
+
+/* Fork one worker of the current generation.  Returns 0 or -1. */
+static int
+spawn(const sigset_t *oldmask)
+{
+	struct child	*c;
+	pid_t		 pid;
+
+	if (P.nkids == sizeof(P.kids) / sizeof(P.kids[0]))
+		return -1;
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		P.spawn_after_ms = now_ms() + BACKOFF_MAX_MS / 10;
+		return -1;
+	}
+	if (pid == 0)
+		run_worker(oldmask);
+	c = &P.kids[P.nkids++];
+	c->pid = pid;
+	c->gen = P.gen;
+	c->started_ms = now_ms();
+	c->kill_at_ms = 0;
+	return 0;
+}
+
+/* Log how a worker ended and decide when its replacement may start. */
+static void
+account_death(const struct child *c, int status, int64_t now)
+{
+	int64_t	age = now - c->started_ms, delay;
+
+	if (P.stopping || c->kill_at_ms != 0)
+		return;			/* asked to go */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;			/* its request limit: it said so */
+	if (WIFSIGNALED(status))
+		log_warnx("worker %ld killed by signal %d (%s)%s", (long)c->pid,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		log_warnx("worker %ld exited with status %d", (long)c->pid,
+		    WEXITSTATUS(status));
+	if (age >= START_GRACE_MS) {
+		P.failures = 0;
+		return;
+	}
+	delay = (int64_t)BACKOFF_MIN_MS << (P.failures < 7 ? P.failures : 7);
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	P.failures++;
+	P.spawn_after_ms = now + delay;
+	log_warnx("worker died %lld ms after its start; next start in %lld ms",
+	    (long long)age, (long long)delay);
+}
+
+/* Collect every worker that has ended. */
+static void
+reap(void)
+{
+	pid_t	pid;
+	size_t	i;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < P.nkids && P.kids[i].pid != pid; i++)
+			;
+		if (i == P.nkids)
+			continue;
+		account_death(&P.kids[i], status, now_ms());
+		P.kids[i] = P.kids[--P.nkids];
+	}
+}
+
+/* Counts: current-generation workers, old ones still serving, retiring. */
+static void
+census(int *current, int *old, int *retiring, int *settled)
+{
+	int64_t	now = now_ms();
+	size_t	i;
+
+	*current = *old = *retiring = 0;
+	*settled = 1;
+	for (i = 0; i < P.nkids; i++) {
+		const struct child *c = &P.kids[i];
+
+		if (c->kill_at_ms != 0)
+			(*retiring)++;
+		else if (c->gen != P.gen)
+			(*old)++;
+		else {
+			(*current)++;
+			if (now - c->started_ms < ROLL_SETTLE_MS)
+				*settled = 0;
+			else if (now - c->started_ms >= START_GRACE_MS)
+				P.failures = 0;
+		}
+	}
+}
+
+/* Ask one worker to finish its request and go; SIGKILL after the bound. */
+static void
+retire(struct child *c)
+{
+	c->kill_at_ms = now_ms() + 1000 * (int64_t)P.ops->stop_timeout(P.ctx);
+	if (kill(c->pid, SIGTERM) == -1 && errno != ESRCH)
+		log_warn("kill %ld", (long)c->pid);
+}
+
+/*
+ * Bring the pool to P.want workers of the current generation.  During a
+ * reload, one old worker is retired at a time, and only once its
+ * predecessor's replacement has lived ROLL_SETTLE_MS: a configuration
+ * whose workers die at start never takes more than one slot.
+ */
+static void
+converge(const sigset_t *oldmask)
+{
+	int	current, old, retiring, settled;
+	size_t	i;
+
+	census(&current, &old, &retiring, &settled);
+	if (old > 0 && retiring == 0 && settled && P.failures == 0) {
+		for (i = 0; i < P.nkids; i++)
+			if (P.kids[i].gen != P.gen && P.kids[i].kill_at_ms == 0)
+				break;
+		retire(&P.kids[i]);
+		old--;
+	}
+	if (P.rolling && old == 0 && retiring == 0 && settled &&
+	    current >= P.want) {
+		P.rolling = 0;
+		log_warnx("reload done: %d workers on the new configuration",
+		    current);
+	}
+	while (current < P.want - old && now_ms() >= P.spawn_after_ms &&
+	    spawn(oldmask) == 0)
+		current++;
+}
+
+/* Send sig to every worker. */
+static void
+signal_all(int sig)
+{
+	size_t	i;
+
+	for (i = 0; i < P.nkids; i++)
+		if (kill(P.kids[i].pid, sig) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)P.kids[i].pid);
+}
+
+/* SIGKILL whoever outlived its deadline (once: the mark is INT64_MAX). */
+static void
+enforce_deadlines(void)
+{
+	int64_t	now = now_ms(), deadline;
+	size_t	i;
+
+	for (i = 0; i < P.nkids; i++) {
+		struct child *c = &P.kids[i];
+
+		if (c->kill_at_ms == INT64_MAX)
+			continue;
+		deadline = P.stopping ? P.stop_deadline_ms : c->kill_at_ms;
+		if (deadline == 0 || now < deadline)
+			continue;
+		log_warnx("worker %ld still busy after the stop timeout; "
+		    "killing it", (long)c->pid);
+		if (kill(c->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)c->pid);
+		c->kill_at_ms = INT64_MAX;
+	}
+}
+
+static void
+begin_stop(int sig)
+{
+	if (P.stopping)
+		return;
+	log_warnx("%s: stopping %zu workers (finishing requests in flight)",
+	    strsignal(sig), P.nkids);
+	P.stopping = 1;
+	P.stop_deadline_ms = now_ms() +
+	    1000 * (int64_t)P.ops->stop_timeout(P.ctx);
+	(void)close(P.listen_fd);
+	signal_all(SIGTERM);
+}
+
+static void
+reload(void)
+{
+	if (P.stopping)
+		return;
+	if (P.ops->reload(P.ctx) == -1) {
+		log_warnx("SIGHUP: keeping the old configuration");
+		return;
+	}
+	P.gen++;
+	P.want = P.ops->workers(P.ctx);
+	P.rolling = 1;
+	P.failures = 0;
+	P.spawn_after_ms = 0;
+	log_warnx("SIGHUP: configuration reloaded; replacing the workers one "
+	    "at a time");
+}
+
+/* Wait for a signal or the next tick, and act on it. */
+static void
+wait_and_dispatch(void)
+{
+	sigset_t	set;
+	siginfo_t	si;
+	struct timespec	ts;
+	int		busy = P.stopping || P.rolling || P.spawn_after_ms >
+			    now_ms() || (int)P.nkids != P.want;
+	int		ms = busy ? TICK_BUSY_MS : TICK_IDLE_MS, sig;
+
+	master_sigset(&set);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	sig = sigtimedwait(&set, &si, &ts);
+	if (sig == SIGTERM || sig == SIGINT)
+		begin_stop(sig);
+	else if (sig == SIGHUP)
+		reload();
+}
+
+/*
+ * Run the pool on listen_fd until SIGTERM or SIGINT and every worker is
+ * gone.  Returns the master's exit status: 0 after a requested stop.
+ */
+int
+pool_run(const struct pool_ops *ops, void *ctx, int listen_fd)
+{
+	sigset_t	set, oldmask;
+
+	memset(&P, 0, sizeof(P));
+	P.ops = ops;
+	P.ctx = ctx;
+	P.listen_fd = listen_fd;
+	P.master = getpid();
+	P.want = ops->workers(ctx);
+	master_sigset(&set);
+	if (sigprocmask(SIG_BLOCK, &set, &oldmask) == -1)
+		fatal("sigprocmask");
+	log_warnx("master starting %d workers", P.want);
+	for (;;) {
+		reap();
+		if (P.stopping && P.nkids == 0)
+			break;
+		if (!P.stopping)
+			converge(&oldmask);
+		enforce_deadlines();
+		wait_and_dispatch();
+	}
+	log_warnx("all workers stopped");
+	return 0;
+}

@@ -1,0 +1,494 @@
+"""The pre-forked pool as an operator meets it (issue 3): a standalone
+prodrec (--listen, --foreground) and the pool under lighttpd, under a steady
+load of new records while workers are killed, the master is killed, the pool
+is stopped and reloaded, workers crash at start or reach their request
+limit; plus the daemon, pid file and socket options. After every load, each
+201 a client received is a row and no (sessionId, clientEventId) is stored
+twice."""
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+
+import fcgi
+import harness
+from harness import child_env, post_record, read_text
+from itbase import Base, wait_until
+
+
+def proc_state(pid):
+    """The state letter of /proc/pid/stat, or None when there is no pid."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def running(pid):
+    return proc_state(pid) not in (None, "Z", "X")
+
+
+def children(pid):
+    """Live processes whose parent is pid."""
+    kids = set()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            kids.add(int(d))
+    return kids
+
+
+class Pool:
+    """A standalone prodrec: `prodrec --listen ADDR --foreground` (a master
+    and its workers), with its own log file."""
+
+    counter = 0
+
+    def __init__(self, h, env=None, workers=4, listen=None, args=(),
+                 foreground=True):
+        Pool.counter += 1
+        self.h = h
+        self.label = "pool%d" % Pool.counter
+        self.address = listen or os.path.join(h.root, self.label + ".sock")
+        self.logpath = os.path.join(h.root, self.label + ".log")
+        e = dict(h.prodrec_env(), PRODREC_WORKERS=str(workers))
+        e.update(env or {})
+        self.env = child_env(e)
+        self.nworkers = workers
+        self.argv = [h.bin, "--listen", self.address] + list(args)
+        if foreground:
+            self.argv.append("--foreground")
+        self.proc = None
+        h.logs.append(self.logpath)
+        h.servers.append(self)
+
+    def start(self, wait=True):
+        with open(self.logpath, "ab") as logf:
+            self.proc = subprocess.Popen(self.argv, stdout=logf, stderr=logf,
+                                         stdin=subprocess.DEVNULL,
+                                         env=self.env, close_fds=True,
+                                         start_new_session=True)
+        self.h.children.append(self.proc)
+        if wait:
+            self.wait_serving()
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def workers(self):
+        return children(self.pid)
+
+    def wait_serving(self, timeout=15):
+        def serving():
+            if len(self.workers()) < self.nworkers:
+                return False
+            try:
+                self.request("GET", "/api/__ready__", timeout=2)
+                return True
+            except Exception:  # noqa: BLE001 - not yet
+                return False
+        if not wait_until(serving, timeout):
+            raise harness.HarnessError("pool not serving:\n%s"
+                                       % self.read_log()[-2000:])
+
+    def request(self, method, path, body=b"", headers=None,
+                timeout=harness.HTTP_TIMEOUT, **_ignored):
+        params = fcgi.cgi_params(method, path, headers or {})
+        address = self.address
+        if not address.startswith("/"):
+            host, port = address.rsplit(":", 1)
+            address = (host, int(port))
+        return fcgi.request(address, params, body, timeout=timeout)
+
+    def read_log(self):
+        return read_text(self.logpath)
+
+    def log_count(self, text):
+        return self.read_log().count(text)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Load:
+    """Client threads posting new records into one session until stopped;
+    every answer (or exception) is kept with the clientEventId it was for."""
+
+    def __init__(self, test, front, threads=4):
+        self.test = test
+        self.front = front
+        self.nthreads = threads
+        self.results = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = []
+        self.seq = 0
+
+    def _next_body(self):
+        with self.lock:
+            self.seq += 1
+            n = self.seq
+        return self.test.body(clientEventId="load-%d-%s" % (n, os.urandom(
+            4).hex()))
+
+    def _run(self):
+        while not self.stopping.is_set():
+            b = self._next_body()
+            try:
+                r = post_record(self.front, b, self.test.tok, timeout=20)
+                outcome = r.status
+                rid = r.json()["data"]["payloadPreview"]["recordId"] \
+                    if r.status == 201 else None
+            except Exception as e:  # noqa: BLE001 - counted as a failure
+                outcome, rid = repr(e), None
+            with self.lock:
+                self.results.append((b["clientEventId"], outcome, rid))
+
+    def start(self):
+        for _ in range(self.nthreads):
+            t = threading.Thread(target=self._run, daemon=True)
+            t.start()
+            self.threads.append(t)
+        return self
+
+    def count(self):
+        with self.lock:
+            return len(self.results)
+
+    def wait_for(self, n, timeout=20):
+        """Wait until n more answers have come in."""
+        target = self.count() + n
+        wait_until(lambda: self.count() >= target, timeout, 0.02)
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(30)
+
+    def failures(self):
+        return [r for r in self.results if r[1] != 201]
+
+    def check_rows(self):
+        """Each 201 is its row; no clientEventId is stored twice."""
+        t = self.test
+        rows = t.H.session_records(t.sid)
+        by_event = {}
+        for row in rows:
+            t.assertNotIn(row["client_event_id"], by_event,
+                          "stored twice: %s" % row["client_event_id"])
+            by_event[row["client_event_id"]] = row["record_id"]
+        created = [r for r in self.results if r[1] == 201]
+        t.assertGreater(len(created), 0, "the load made records")
+        for event, _, rid in created:
+            t.assertEqual(by_event.get(event), rid,
+                          "the 201 for %s is its row" % event)
+
+
+class _PoolBase(Base):
+    def setUp(self):
+        self.setup_user()
+
+    def pool(self, **kw):
+        p = Pool(self.H, **kw).start()
+        self.addCleanup(p.stop)
+        return p
+
+    def load(self, front, threads=4):
+        ld = Load(self, front, threads).start()
+        self.addCleanup(ld.stop)
+        ld.wait_for(20)
+        return ld
+
+    def assert_gone(self, pids, within):
+        self.assertTrue(wait_until(lambda: not any(running(p) for p in pids),
+                                   within, 0.02),
+                        "still running after %ss: %s" % (
+                            within, [p for p in pids if running(p)]))
+
+
+class WorkerDeaths(_PoolBase):
+    def test_killed_worker_is_replaced_under_load(self):
+        p = self.pool(workers=4)
+        ld = self.load(p)
+        before = p.workers()
+        victim = sorted(before)[0]
+        os.kill(victim, signal.SIGKILL)
+        self.assertTrue(wait_until(lambda: len(p.workers()) == 4 and
+                                   victim not in p.workers(), 5),
+                        "a fourth worker replaces %d" % victim)
+        ld.wait_for(50)
+        ld.stop()
+        self.assertLessEqual(len(ld.failures()), 1,
+                             "only the request the worker held may fail: %r"
+                             % ld.failures()[:5])
+        ld.check_rows()
+        self.assertIn("worker %d killed by signal 9" % victim, p.read_log())
+
+    def test_killed_master_takes_every_worker_with_it(self):
+        p = self.pool(workers=4)
+        ld = self.load(p, threads=2)
+        workers = p.workers()
+        self.assertEqual(len(workers), 4)
+        os.kill(p.pid, signal.SIGKILL)
+        self.assert_gone(workers, 1.0)
+        ld.stop()
+        ld.check_rows()
+
+    def test_worker_dying_at_start_does_not_spin(self):
+        p = self.pool(workers=2)
+        seen = set(p.workers())
+        deadline = time.time() + 4
+        while time.time() < deadline:       # every new worker dies at once
+            for w in p.workers():
+                seen.add(w)
+                try:
+                    os.kill(w, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.005)
+        forks = len(seen)
+        self.assertLessEqual(forks, 15, "workers started in 4 s: %d" % forks)
+        self.assertTrue(running(p.pid), "the master keeps going")
+        self.assertIn("next start in", p.read_log())
+        # Once workers stop dying, the pool comes back (the back-off is
+        # capped at 10 s).
+        self.assertTrue(wait_until(lambda: len(p.workers()) == 2, 15),
+                        "the pool recovers")
+        p.wait_serving()
+
+    def test_max_requests_recycles_workers(self):
+        p = self.pool(workers=2, env={"PRODREC_MAX_REQUESTS": "3"})
+        first = p.workers()
+        for i in range(24):
+            b = self.body()
+            self.assert_success(post_record(p, b, self.tok), 201, b, False)
+        self.assertTrue(wait_until(lambda: len(p.workers()) == 2, 5))
+        self.assertTrue(first.isdisjoint(p.workers()),
+                        "the first workers were recycled")
+        self.assertGreaterEqual(p.log_count("reached its request limit"), 6)
+        self.assertNotIn("next start in", p.read_log(),
+                         "a recycled worker is no failed start")
+        self.assertEqual(len(self.H.session_records(self.sid)), 24)
+
+
+class StopAndReload(_PoolBase):
+    def partial_request(self, p):
+        """A request whose body is only half sent: it is in flight."""
+        b = self.body()
+        body = harness.json_compact(b).encode()
+        params = fcgi.cgi_params("POST", harness.RECORDS_PATH, {
+            "Content-Type": "application/json",
+            "Authorization": "Bearer " + self.tok,
+            "Content-Length": str(len(body))})
+        sock = fcgi.connect(p.address, 20)
+        sock.sendall(fcgi.begin(params) + fcgi.stdin(body[:10]))
+        return sock, b, body
+
+    def test_sigterm_finishes_requests_in_flight(self):
+        p = self.pool(workers=2, env={"PRODREC_SHUTDOWN_TIMEOUT": "10"})
+        ld = self.load(p, threads=3)
+        sock, b, body = self.partial_request(p)
+        try:
+            time.sleep(0.3)                 # a worker has accepted it
+            p.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            self.assertIsNone(p.proc.poll(), "the master waits for it")
+            sock.sendall(fcgi.stdin(body[10:], end=True))
+            r = fcgi.finish(sock)
+        finally:
+            sock.close()
+        self.assert_success(r, 201, b, False)
+        self.assertEqual(p.proc.wait(10), 0, "exit status 0")
+        ld.stop()
+        statuses = {o for _, o, _ in ld.results if isinstance(o, int)}
+        self.assertEqual(statuses, {201}, "no request failed with a status")
+        ld.check_rows()
+        self.assertNotIn("still busy", p.read_log())
+        self.assertFalse(os.path.exists(p.address), "socket removed")
+
+    def test_sigterm_leaves_idle_workers_at_once(self):
+        p = self.pool(workers=4)
+        workers = p.workers()
+        t0 = time.time()
+        p.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(p.proc.wait(10), 0)
+        self.assertLess(time.time() - t0, 5)
+        self.assert_gone(workers, 1.0)
+
+    def test_shutdown_timeout_bounds_a_stuck_request(self):
+        p = self.pool(workers=1, env={"PRODREC_SHUTDOWN_TIMEOUT": "1"})
+        sock, _, _ = self.partial_request(p)
+        try:
+            time.sleep(0.3)
+            t0 = time.time()
+            p.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(p.proc.wait(10), 0)
+            self.assertLess(time.time() - t0, 4)
+        finally:
+            sock.close()
+        self.assertIn("still busy after the stop timeout", p.read_log())
+
+    def write_config(self, text):
+        with open(self.cfg_path, "w") as f:
+            f.write(text)
+
+    def test_sighup_under_load_replaces_workers_without_a_failure(self):
+        self.cfg_path = os.path.join(self.H.root, "hup-%s.conf" % self.sid)
+        self.write_config("max_units = 1000\n")
+        p = self.pool(workers=4, env={"PRODREC_CONFIG": self.cfg_path})
+        b = self.body(units=500)
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+        ld = self.load(p)
+        old = p.workers()
+        self.write_config("max_units = 100\n")
+        os.kill(p.pid, signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: "reload done" in p.read_log(),
+                                   20), p.read_log()[-2000:])
+        ld.wait_for(20)
+        ld.stop()
+        self.assertEqual(ld.failures(), [], "no request failed")
+        ld.check_rows()
+        new = p.workers()
+        self.assertEqual(len(new), 4)
+        self.assertTrue(old.isdisjoint(new), "every worker was replaced")
+        r = post_record(p, self.body(units=500), self.tok)
+        self.assert_error(r, 400, "units")
+
+    def test_bad_config_on_sighup_keeps_the_old_one(self):
+        self.cfg_path = os.path.join(self.H.root, "hup-%s.conf" % self.sid)
+        self.write_config("max_units = 1000\n")
+        p = self.pool(workers=2, env={"PRODREC_CONFIG": self.cfg_path})
+        old = p.workers()
+        self.write_config("max_units = many\n")
+        os.kill(p.pid, signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: "keeping the old configuration"
+                                   in p.read_log(), 10))
+        self.assertIn("max_units", p.read_log())
+        self.assertEqual(p.workers(), old, "the workers stay")
+        b = self.body(units=500)
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+
+
+class Standalone(_PoolBase):
+    def test_tcp_listen(self):
+        port = harness.free_port()
+        p = self.pool(workers=2, listen="127.0.0.1:%d" % port)
+        b = self.body()
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+
+    def test_socket_mode(self):
+        p = self.pool(workers=1)
+        self.assertEqual(stat.S_IMODE(os.stat(p.address).st_mode), 0o660)
+        q = self.pool(workers=1, env={"PRODREC_LISTEN_MODE": "0600"})
+        self.assertEqual(stat.S_IMODE(os.stat(q.address).st_mode), 0o600)
+
+    def test_workers_default_to_cpus(self):
+        p = Pool(self.H, workers=os.cpu_count())
+        p.env.pop("PRODREC_WORKERS")
+        p.start()
+        self.addCleanup(p.stop)
+        self.assertEqual(len(p.workers()), os.cpu_count())
+
+    def test_workers_0_serves_alone(self):
+        p = Pool(self.H, workers=0)
+        p.start(wait=False)
+        self.addCleanup(p.stop)
+        self.assertTrue(wait_until(lambda: os.path.exists(p.address), 10))
+        b = self.body()
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+        self.assertEqual(p.workers(), set())
+        p.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(p.proc.wait(10), 0)
+
+    def test_live_socket_is_not_taken_over(self):
+        p = self.pool(workers=1)
+        q = subprocess.run(p.argv, env=p.env, timeout=20,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(q.returncode, 1)
+        self.assertIn(b"in use", q.stderr)
+        b = self.body()
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+
+    def test_stale_socket_is_replaced(self):
+        path = os.path.join(self.H.root, "stale-%s.sock" % self.sid)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        s.close()                           # a socket file nobody listens on
+        p = self.pool(workers=1, listen=path)
+        b = self.body()
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+
+    def test_daemon_with_pid_file(self):
+        pidfile = os.path.join(self.H.root, "d-%s.pid" % self.sid)
+        p = Pool(self.H, workers=2, args=("--pid-file", pidfile),
+                 foreground=False)
+        q = subprocess.run(p.argv, env=p.env, timeout=20,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+        self.addCleanup(lambda: running(pid) and os.kill(pid, signal.SIGKILL))
+        self.assertTrue(running(pid), "the daemon runs")
+        self.assertTrue(wait_until(lambda: len(children(pid)) == 2, 10))
+        b = self.body()
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+        # A second instance with the same pid file refuses to start.
+        other = os.path.join(self.H.root, "d2-%s.sock" % self.sid)
+        q = subprocess.run([self.H.bin, "--listen", other, "--pid-file",
+                            pidfile, "--foreground"], env=p.env, timeout=20,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(q.returncode, 1)
+        self.assertIn(b"already runs (pid %d)" % pid, q.stderr)
+        self.assertFalse(os.path.exists(other), "its socket is cleaned up")
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: not running(pid), 10))
+        self.assertFalse(os.path.exists(pidfile), "pid file removed")
+        self.assertFalse(os.path.exists(p.address), "socket removed")
+
+
+class UnderLighttpd(_PoolBase):
+    """The pool as lighttpd's bin-path process (max-procs 1)."""
+
+    def master(self):
+        pids = self.H.web.prodrec_pids()
+        self.assertEqual(len(pids), 1, "one prodrec master under lighttpd")
+        return pids.pop()
+
+    def test_killed_worker_under_lighttpd(self):
+        master = self.master()
+        workers = children(master)
+        self.assertGreaterEqual(len(workers), 2, "the pool runs")
+        ld = self.load(self.H.web)
+        victim = sorted(workers)[-1]
+        os.kill(victim, signal.SIGKILL)
+        self.assertTrue(wait_until(lambda: len(children(master)) ==
+                                   len(workers) and victim not in
+                                   children(master), 5))
+        ld.wait_for(50)
+        ld.stop()
+        self.assertLessEqual(len(ld.failures()), 1, ld.failures()[:5])
+        ld.check_rows()
