@@ -158,28 +158,35 @@ reap(void)
 	}
 }
 
-/* Counts: current-generation workers, old ones still serving, retiring. */
+/* The pool at a glance. */
+struct census {
+	int	current;	/* workers of the current generation */
+	int	old;		/* of an older one, still serving */
+	int	retiring;	/* asked to go */
+	int	settled;	/* no current worker younger than ROLL_SETTLE_MS */
+	int	mature;		/* some current worker outlived START_GRACE_MS */
+};
+
 static void
-census(int *current, int *old, int *retiring, int *settled)
+take_census(struct census *n)
 {
-	int64_t	now = now_ms();
+	int64_t	now = now_ms(), age;
 	size_t	i;
 
-	*current = *old = *retiring = 0;
-	*settled = 1;
+	memset(n, 0, sizeof(*n));
+	n->settled = 1;
 	for (i = 0; i < P.nkids; i++) {
 		const struct child *c = &P.kids[i];
 
+		age = now - c->started_ms;
 		if (c->kill_at_ms != 0)
-			(*retiring)++;
+			n->retiring++;
 		else if (c->gen != P.gen)
-			(*old)++;
+			n->old++;
 		else {
-			(*current)++;
-			if (now - c->started_ms < ROLL_SETTLE_MS)
-				*settled = 0;
-			else if (now - c->started_ms >= START_GRACE_MS)
-				P.failures = 0;
+			n->current++;
+			n->settled &= age >= ROLL_SETTLE_MS;
+			n->mature |= age >= START_GRACE_MS;
 		}
 	}
 }
@@ -202,26 +209,29 @@ retire(struct child *c)
 static void
 converge(const sigset_t *oldmask)
 {
-	int	current, old, retiring, settled;
-	size_t	i;
+	struct census	n;
+	size_t		i;
 
-	census(&current, &old, &retiring, &settled);
-	if (old > 0 && retiring == 0 && settled && P.failures == 0) {
+	take_census(&n);
+	if (n.mature)
+		P.failures = 0;		/* workers start fine again */
+	if (n.old > 0 && n.retiring == 0 && n.settled && P.failures == 0) {
 		for (i = 0; i < P.nkids; i++)
 			if (P.kids[i].gen != P.gen && P.kids[i].kill_at_ms == 0)
 				break;
 		retire(&P.kids[i]);
-		old--;
+		n.old--;
+		n.retiring++;
 	}
-	if (P.rolling && old == 0 && retiring == 0 && settled &&
-	    current >= P.want) {
+	if (P.rolling && n.old == 0 && n.retiring == 0 && n.settled &&
+	    n.current >= P.want) {
 		P.rolling = 0;
 		log_warnx("reload done: %d workers on the new configuration",
-		    current);
+		    n.current);
 	}
-	while (current < P.want - old && now_ms() >= P.spawn_after_ms &&
+	while (n.current < P.want - n.old && now_ms() >= P.spawn_after_ms &&
 	    spawn(oldmask) == 0)
-		current++;
+		n.current++;
 }
 
 /* Send sig to every worker. */
