@@ -313,8 +313,8 @@ fcgi_serve(struct app *app, int listen_fd)
 		served++;
 	}
 	if (limit != 0 && served == limit)
-		log_warnx("worker reached its request limit (%u); a new one "
-		    "takes over", limit);
+		log_warnx("served its request limit (PRODREC_MAX_REQUESTS=%u); "
+		    "exiting for a fresh process", limit);
 	FCGX_Free(&fr, 1);
 	buf_free(&resp.body);
 	return rc;

@@ -58,7 +58,11 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The signals the master waits for; blocked in the master, so never lost. */
+/*
+ * The signals the master waits for; blocked in the master, so never lost.
+ * SIGUSR1/2 are taken too, so that a php-fpm habit (USR2 reloads there)
+ * cannot kill the pool.
+ */
 static void
 master_sigset(sigset_t *set)
 {
@@ -67,6 +71,8 @@ master_sigset(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
 }
 
 /*
@@ -319,6 +325,9 @@ wait_and_dispatch(void)
 		begin_stop(sig);
 	else if (sig == SIGHUP)
 		reload();
+	else if (sig == SIGUSR1 || sig == SIGUSR2)
+		log_warnx("%s ignored: SIGHUP reloads, SIGTERM stops",
+		    strsignal(sig));
 }
 
 /*

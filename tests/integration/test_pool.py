@@ -289,7 +289,7 @@ class WorkerDeaths(_PoolBase):
         self.assertTrue(wait_until(lambda: len(p.workers()) == 2, 5))
         self.assertTrue(first.isdisjoint(p.workers()),
                         "the first workers were recycled")
-        self.assertGreaterEqual(p.log_count("reached its request limit"), 6)
+        self.assertGreaterEqual(p.log_count("served its request limit"), 6)
         self.assertNotIn("next start in", p.read_log(),
                          "a recycled worker is no failed start")
         self.assertEqual(len(self.H.session_records(self.sid)), 24)
