@@ -3,8 +3,12 @@
 One Harness per run (harness.H, set up by run.py) owns a temporary directory
 holding a throwaway MariaDB (scripts/db-sandbox), prodrec processes driven
 directly over FastCGI (a listening unix socket passed on fd 0, as a web
-server's bin-path spawn does) and lighttpd hosting prodrec (scripts/web-sandbox
-with deploy/lighttpd.conf). It mints tokens (HS* with hmac, RS256/ES256 with
+server's bin-path spawn does), lighttpd hosting prodrec (scripts/web-sandbox
+with deploy/lighttpd.conf) and two Apache httpd (scripts/apache-sandbox):
+one spawning prodrec through mod_fcgid (deploy/apache-fcgid.conf), one
+in front of a standalone prodrec pool through mod_proxy_fcgi
+(deploy/apache-proxy-fcgi.conf). Apache's children and their prodrec
+processes run as www-data, so the directory is made world-searchable. It mints tokens (HS* with hmac, RS256/ES256 with
 the openssl CLI), opens and closes sessions and reads rows through the mariadb
 CLI as root, and restarts MariaDB or prodrec on demand. Everything it starts
 it stops again in shutdown(), which run.py calls in a finally block.
@@ -134,7 +138,9 @@ class Response:
 def child_env(extra):
     """The environment for prodrec / the sandboxes: ours minus PRODREC_*."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PRODREC_") and k not in ("WEB_MAX_PROCS",)}
+           if not k.startswith("PRODREC_") and k not in (
+               "WEB_MAX_PROCS", "WEB_WORKERS", "APACHE_MAX_PROCS",
+               "APACHE_PRODREC_WORKERS")}
     env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     env["TZ"] = env.get("TZ", "UTC")
@@ -236,14 +242,47 @@ class DirectServer:
                             timeout=timeout)
 
 
-class WebFront:
+class HttpFront:
+    """A web server in front of prodrec on 127.0.0.1:port, spoken to in
+    HTTP (the transport-level keywords of DirectServer.request are
+    ignored)."""
+
+    port = None
+
+    def request(self, method, path, body=b"", headers=None,
+                timeout=HTTP_TIMEOUT, **_ignored):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=timeout)
+        try:
+            hdrs = dict(headers or {})
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            if method in ("POST", "PUT", "PATCH") or body:
+                hdrs.setdefault("Content-Length", str(len(body)))
+            conn.request(method, path, body=body if body else None,
+                         headers=hdrs)
+            r = conn.getresponse()
+            data = r.read()
+            headers_out = {}
+            for k, v in r.getheaders():
+                k = k.lower()
+                headers_out[k] = headers_out[k] + ", " + v \
+                    if k in headers_out else v
+            return Response(r.status, headers_out, data)
+        finally:
+            conn.close()
+
+
+class WebFront(HttpFront):
     """lighttpd hosting prodrec, through scripts/web-sandbox."""
 
     name = "lighttpd"
 
-    def __init__(self, harness, env=None, max_procs=4, subdir="web"):
+    def __init__(self, harness, env=None, max_procs=1, subdir="web",
+                 workers=4):
         self.h = harness
         self.label = subdir
+        self.workers = workers
         self.dir = os.path.join(harness.root, subdir)
         self.port = None
         self.extra_env = env or {}
@@ -260,7 +299,8 @@ class WebFront:
         e.pop("PRODREC_WORKERS", None)
         e.update(self.extra_env)
         e["PRODREC_BIN"] = self.h.bin
-        e["WEB_MAX_PROCS"] = str(self.max_procs)
+        e["WEB_MAX_PROCS"] = str(self.max_procs)   # prodrec masters
+        e["WEB_WORKERS"] = str(self.workers)        # workers of each
         run_cmd([os.path.join(REPO, "scripts", "web-sandbox"), "start",
                  self.dir, str(self.port)], env=child_env(e), timeout=60)
         self.running = True
@@ -306,28 +346,73 @@ class WebFront:
     def read_log(self):
         return read_text(self.logpath)
 
-    def request(self, method, path, body=b"", headers=None,
-                timeout=HTTP_TIMEOUT, **_ignored):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                          timeout=timeout)
+class ApacheFront(HttpFront):
+    """Apache httpd hosting prodrec through scripts/apache-sandbox, from
+    the deploy recipes: mode "fcgid" (deploy/apache-fcgid.conf: mod_fcgid
+    spawns up to max_procs prodrec processes, PRODREC_WORKERS=0) or "proxy"
+    (deploy/apache-proxy-fcgi.conf: mod_proxy_fcgi in front of a standalone
+    `prodrec --listen SOCKET --foreground` with a pool of `workers`, which
+    the sandbox starts as www-data). prodrec's settings reach it through
+    the PRODREC_CONFIG file the sandbox writes (DIR/prodrec.conf)."""
+
+    SANDBOX = os.path.join(REPO, "scripts", "apache-sandbox")
+
+    def __init__(self, harness, mode, env=None, subdir=None, max_procs=8,
+                 workers=4):
+        self.h = harness
+        self.name = mode
+        self.label = subdir or mode
+        self.dir = os.path.join(harness.root, self.label)
+        self.extra_env = env or {}
+        self.max_procs = max_procs
+        self.workers = workers
+        self.errlog = os.path.join(self.dir, "apache-error.log")
+        # Where prodrec's stderr goes: with mod_fcgid, Apache's error log.
+        self.logpath = self.errlog if mode == "fcgid" else \
+            os.path.join(self.dir, "prodrec.log")
+        harness.logs.extend(sorted({self.errlog, self.logpath}))
+        self.running = False
+
+    def start(self, env=None):
+        if env is not None:
+            self.extra_env = env
+        self.port = free_port()
+        e = dict(self.h.prodrec_env())
+        e.pop("PRODREC_WORKERS", None)
+        e.update(self.extra_env)
+        e["PRODREC_BIN"] = self.h.bin
+        e["APACHE_MAX_PROCS"] = str(self.max_procs)
+        e["APACHE_PRODREC_WORKERS"] = str(self.workers)
+        # Set first: stop() cleans up after a start that failed half-way.
+        self.running = True
+        run_cmd([self.SANDBOX, "start", self.dir, str(self.port), self.name],
+                env=child_env(e), timeout=60)
+        return self
+
+    def stop(self):
+        if self.running:
+            run_cmd([self.SANDBOX, "stop", self.dir], env=child_env({}),
+                    timeout=60, check=False)
+            self.running = False
+
+    def _pid(self, name):
         try:
-            hdrs = dict(headers or {})
-            if isinstance(body, str):
-                body = body.encode("utf-8")
-            if method in ("POST", "PUT", "PATCH") or body:
-                hdrs.setdefault("Content-Length", str(len(body)))
-            conn.request(method, path, body=body if body else None,
-                         headers=hdrs)
-            r = conn.getresponse()
-            data = r.read()
-            headers_out = {}
-            for k, v in r.getheaders():
-                k = k.lower()
-                headers_out[k] = headers_out[k] + ", " + v \
-                    if k in headers_out else v
-            return Response(r.status, headers_out, data)
-        finally:
-            conn.close()
+            with open(os.path.join(self.dir, name)) as f:
+                pid = int(f.read().strip())
+            with open("/proc/%d/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            return pid if state not in ("Z", "X") else None
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def alive(self):
+        """Apache runs (and, for "proxy", the standalone prodrec)."""
+        if self._pid("httpd.pid") is None:
+            return False
+        return self.name != "proxy" or self._pid("prodrec.pid") is not None
+
+    def read_log(self):
+        return read_text(self.logpath)
 
 
 class Harness:
@@ -335,6 +420,10 @@ class Harness:
         self.build = os.path.abspath(build_dir)
         self.bin = os.path.join(self.build, "src", "prodrec")
         self.root = tempfile.mkdtemp(prefix="prodrec-it-", dir="/tmp")
+        # Apache's children and the prodrec processes they run are
+        # www-data: they must traverse this directory to reach their own
+        # (DIR/fcgid, DIR/proxy) and the MariaDB socket in db/.
+        os.chmod(self.root, 0o755)
         self.db_dir = os.path.join(self.root, "db")
         self.db_sock = os.path.join(self.db_dir, "mysqld.sock")
         self.secret = "it-" + secrets.token_hex(24)
@@ -344,6 +433,8 @@ class Harness:
         self.logs = []
         self.direct = None
         self.web = None
+        self.fcgid = None       # Apache + mod_fcgid (ApacheFront)
+        self.proxy = None       # Apache + mod_proxy_fcgi + standalone prodrec
         self.keys = {}
         self.db_running = False
         self._lock = threading.Lock()
@@ -355,7 +446,8 @@ class Harness:
         """Names of missing programs the suite needs (skip or fail)."""
         missing = []
         for tool in ("mariadbd", "mariadb", "mariadb-install-db",
-                     "mariadb-admin", "lighttpd", "openssl", "curl"):
+                     "mariadb-admin", "lighttpd", "apache2", "openssl",
+                     "curl"):
             if shutil.which(tool) is None and \
                     not os.path.exists("/usr/sbin/" + tool):
                 missing.append(tool)
@@ -414,11 +506,41 @@ class Harness:
         t0 = time.time()
         self.db_start()
         log("MariaDB up in %.1fs (%s)" % (time.time() - t0, self.db_sock))
-        self.direct = self.new_direct(procs=4, label="direct-main")
-        self.web = WebFront(self, max_procs=4).start()
+        t0 = time.time()
+        self.direct = self.new_direct(procs=4, label="direct-main",
+                                      wait=False)
+        # lighttpd: one prodrec master (max-procs 1) with a pool of 4.
+        self.web = WebFront(self, max_procs=1, workers=4)
+        self.fcgid = ApacheFront(self, "fcgid", max_procs=8)
+        self.proxy = ApacheFront(self, "proxy", workers=4)
+        # The web servers start at once: each sandbox returns when its
+        # front answers.
+        self.start_all([self.web, self.fcgid, self.proxy])
         self.wait_ready(self.direct)
-        log("prodrec direct (4 processes) and lighttpd on port %d ready"
-            % self.web.port)
+        log("prodrec direct (4 processes), lighttpd on port %d, Apache + "
+            "mod_fcgid on port %d, Apache + mod_proxy_fcgi on port %d "
+            "ready in %.1fs" % (self.web.port, self.fcgid.port,
+                                self.proxy.port, time.time() - t0))
+
+    @staticmethod
+    def start_all(fronts):
+        """Start fronts in parallel threads; raises the first failure once
+        all are done (those started are stopped in shutdown)."""
+        errors = []
+
+        def one(f):
+            try:
+                f.start()
+            except BaseException as e:  # noqa: BLE001 - raised below
+                errors.append(e)
+        ts = [threading.Thread(target=one, args=(f,), daemon=True)
+              for f in fronts]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        if errors:
+            raise errors[0]
 
     def new_direct(self, env=None, procs=1, label=None, wait=True):
         s = DirectServer(self, env=env, procs=procs, label=label).start()
@@ -461,11 +583,14 @@ class Harness:
                     os.killpg(p.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-        if self.web is not None:
-            try:
-                self.web.stop()
-            except Exception as e:  # noqa: BLE001
-                log("stopping lighttpd: %s" % e)
+        fronts = [f for f in (self.web, self.fcgid, self.proxy)
+                  if f is not None]
+        ts = [threading.Thread(target=self._stop_front, args=(f,),
+                               daemon=True) for f in fronts]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(120)
         try:
             self.db_stop()
         except Exception as e:  # noqa: BLE001
@@ -477,6 +602,13 @@ class Harness:
             log("kept %s" % self.root)
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    @staticmethod
+    def _stop_front(front):
+        try:
+            front.stop()
+        except Exception as e:  # noqa: BLE001
+            log("stopping %s: %s" % (front.label, e))
 
     def _kill_mariadb(self):
         pidfile = os.path.join(self.db_dir, "mysqld.pid")

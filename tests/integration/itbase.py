@@ -1,5 +1,6 @@
 """itbase.py: the TestCase base of the integration tests and the helper that
-runs one set of cases over both front ends (direct FastCGI and lighttpd)."""
+runs one set of cases over every front end (direct FastCGI, lighttpd, Apache
+with mod_fcgid, Apache with mod_proxy_fcgi)."""
 
 import datetime
 import json
@@ -34,11 +35,13 @@ class Base(unittest.TestCase):
     def H(self):
         return harness.H
 
+    # front_name -> the Harness attribute holding that front end.
+    FRONTS = {"direct": "direct", "lighttpd": "web", "fcgid": "fcgid",
+              "proxy": "proxy"}
+
     @property
     def front(self):
-        if self.front_name == "lighttpd":
-            return harness.H.web
-        return harness.H.direct
+        return getattr(harness.H, self.FRONTS[self.front_name or "direct"])
 
     # ---- identities and bodies -------------------------------------------
 
@@ -130,9 +133,15 @@ class _Omit:
 OMIT = _Omit()
 
 
-def for_each_front(namespace, mixin, fronts=("direct", "lighttpd")):
-    """Make TestX_direct and TestX_lighttpd from mixin (a Base subclass
-    whose name starts with an underscore so the loader skips it)."""
+ALL_FRONTS = ("direct", "lighttpd", "fcgid", "proxy")
+
+
+def for_each_front(namespace, mixin, fronts=ALL_FRONTS):
+    """Make X_direct, X_lighttpd, X_fcgid and X_proxy from mixin (a Base
+    subclass whose name starts with an underscore so the loader skips it):
+    prodrec over FastCGI directly, behind lighttpd (deploy/lighttpd.conf),
+    behind Apache with mod_fcgid (deploy/apache-fcgid.conf) and behind
+    Apache with mod_proxy_fcgi (deploy/apache-proxy-fcgi.conf)."""
     base = mixin.__name__.lstrip("_")
     for f in fronts:
         name = "%s_%s" % (base, f)

@@ -4,7 +4,8 @@
 Usage: python3 tests/integration/run.py [--build DIR] [-k PATTERN]... [--keep]
 
 DIR is the build directory holding src/prodrec (default: the current
-directory). Starts a throwaway MariaDB, prodrec over FastCGI and lighttpd
+directory). Starts a throwaway MariaDB, prodrec over FastCGI, lighttpd and
+Apache httpd (mod_fcgid, and mod_proxy_fcgi before a standalone prodrec)
 (see harness.py), runs every test_*.py module with one line per test, then
 scans prodrec's logs for sanitizer reports (one more check). The last line is
 exactly "N passed, M failed"; the exit status is non-zero when M > 0. Skipped
@@ -35,6 +36,8 @@ MODULES = [
     "test_transport",
     "test_config",
     "test_concurrency",
+    "test_pool",
+    "test_deploy",
     "test_database",      # restarts MariaDB: last
 ]
 
@@ -165,6 +168,11 @@ def main():
                     print("---- end of lighttpd-error.log ----")
                     print(tail(os.path.join(H.root, "web",
                                             "lighttpd-error.log")))
+                    for f in (H.fcgid, H.proxy):
+                        for path in sorted({f.errlog, f.logpath}):
+                            print("---- end of %s/%s ----" % (
+                                f.label, os.path.basename(path)))
+                            print(tail(path))
     except SuiteTimeout as e:
         print("TIMEOUT: %s after %ds" % (e, limit))
         failed += 1
