@@ -255,6 +255,43 @@ prepare(int listen_fd, sigset_t *waitmask)
 	return 0;
 }
 
+/*
+ * Take the next request: from the connection the web server keeps open, or
+ * from a new connection accepted here rather than in libfcgi, so that the
+ * peer's time-outs hold from its first byte: libfcgi reads the parameters
+ * inside FCGX_Accept_r, where no stop signal gets through.  libfcgi's own
+ * listening socket is -1, so when a connection ends without a request it
+ * returns -EBADF instead of accepting one itself.  Returns 1 with a
+ * request, 0 when there is none after all (another worker took the
+ * connection, the peer went away, timed out or spoke no FastCGI), -1 when
+ * the worker cannot go on.
+ */
+static int
+next_request(int listen_fd, FCGX_Request *fr)
+{
+	int	fd, n;
+
+	if (fr->ipcFd < 0) {
+		if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return 0;
+			log_warn("accept on the FastCGI socket");
+			return -1;
+		}
+		limit_peer(fd);
+		fr->ipcFd = fd;
+		fr->keepConnection = 1;	/* FCGX_Accept_r first finishes the
+					   last request: keep this one open */
+	}
+	if ((n = FCGX_Accept_r(fr)) == 0)
+		return 1;
+	if (n == -EBADF)
+		return 0;
+	log_warnx("libfcgi cannot take a request (%d)", n);
+	return -1;
+}
+
 /* Serve one accepted request: parse, route, answer, finish. */
 static void
 serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
@@ -262,7 +299,6 @@ serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
 	struct request	req;
 	char		path[PATH_MAX_LEN];
 
-	limit_peer(fr->ipcFd);
 	read_request(&req, fr, path, sizeof(path));
 	http_response_reset(resp);
 	route_request(app, &req, resp);
@@ -285,7 +321,7 @@ fcgi_serve(struct app *app, int listen_fd)
 	int		rc = 0, n;
 
 	if (prepare(listen_fd, &waitmask) == -1 ||
-	    FCGX_InitRequest(&fr, listen_fd, 0) != 0)
+	    FCGX_InitRequest(&fr, -1, 0) != 0)	/* next_request accepts */
 		return -1;
 	memset(&resp, 0, sizeof(resp));
 	while (!stopping && !stop_pending() && (limit == 0 || served < limit)) {
@@ -297,18 +333,12 @@ fcgi_serve(struct app *app, int listen_fd)
 		}
 		if (n == 0)
 			continue;	/* a signal: is it a stop? */
-		if ((n = FCGX_Accept_r(&fr)) < 0) {
-			/*
-			 * Another worker took the connection (EAGAIN, which is
-			 * EWOULDBLOCK on Linux), or the peer went away.
-			 */
-			if (n == -EAGAIN || n == -EINTR || n == -ECONNABORTED)
-				continue;
-			errno = -n;
-			log_warn("accept on the FastCGI socket");
+		if ((n = next_request(listen_fd, &fr)) < 0) {
 			rc = -1;
 			break;
 		}
+		if (n == 0)
+			continue;
 		serve_one(app, &fr, &resp);
 		served++;
 	}
