@@ -35,14 +35,21 @@ clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
 		snprintf(err, errsz, "%s exists and is not a socket", path);
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+	/* Non-blocking: a live server with a full backlog answers EAGAIN. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
 		snprintf(err, errsz, "socket: %s", strerror(errno));
 		return -1;
 	}
 	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	close(fd);
-	if (rc == 0) {
+	if (rc == 0 || errno == EAGAIN) {
 		snprintf(err, errsz, "%s is in use by another process", path);
+		return -1;
+	}
+	if (errno != ECONNREFUSED && errno != ENOENT) {
+		snprintf(err, errsz, "cannot tell whether %s is in use: %s",
+		    path, strerror(errno));
 		return -1;
 	}
 	if (unlink(path) == -1 && errno != ENOENT) {

@@ -55,17 +55,23 @@ struct options {
 };
 
 /* Options that name settings become the environment, which wins. */
-static int
+static void
 set_from_option(const char *var, const char *value)
 {
-	char	abs[PATH_MAX];
-
-	/* A daemon leaves its directory: keep the file findable for SIGHUP. */
-	if (strcmp(var, "PRODREC_CONFIG") == 0 && realpath(value, abs) != NULL)
-		value = abs;
 	if (setenv(var, value, 1) == -1)
 		fatal("setenv");
-	return 0;
+}
+
+/* A daemon leaves its directory: keep the file findable for SIGHUP. */
+static void
+absolute_config_path(void)
+{
+	const char	*path = getenv("PRODREC_CONFIG");
+	char		 abs[PATH_MAX];
+
+	if (path != NULL && path[0] != '/' && path[0] != '\0' &&
+	    realpath(path, abs) != NULL && setenv("PRODREC_CONFIG", abs, 1) == -1)
+		fatal("setenv");
 }
 
 /* Parse argv; exits for --help, --version and bad usage. */
@@ -114,6 +120,23 @@ default_workers(struct config *c)
 		    proc_cpus();
 }
 
+/*
+ * Settings that are each valid but not together.  A process serving alone
+ * on its own socket would stop for good at its request limit: nothing
+ * starts a fresh one (under a web server, the web server does).
+ */
+static int
+check_combination(const struct config *c, char *err, size_t errsz)
+{
+	if (c->workers == 0 && c->max_requests > 0 && c->listen != NULL &&
+	    c->listen[0] != '\0') {
+		snprintf(err, errsz, "max_requests needs workers >= 1 when "
+		    "prodrec opens its own socket (listen)");
+		return -1;
+	}
+	return 0;
+}
+
 /* Load and check the whole configuration; exits with one line if bad. */
 static void
 configure(struct config *c)
@@ -124,6 +147,8 @@ configure(struct config *c)
 	    auth_init(c, err, sizeof(err)) == -1)
 		fatalx("configuration error: %s", err);
 	default_workers(c);
+	if (check_combination(c, err, sizeof(err)) == -1)
+		fatalx("configuration error: %s", err);
 }
 
 static void
@@ -223,6 +248,12 @@ reload(void *ctx)
 		log_warnx("SIGHUP: configuration error: %s", err);
 		return -1;
 	}
+	default_workers(&next);
+	if (next.workers == 0) {
+		log_warnx("SIGHUP: workers = 0 (no pool) takes a restart");
+		cfg_free(&next);
+		return -1;
+	}
 	if (auth_init(&next, err, sizeof(err)) == -1) {
 		log_warnx("SIGHUP: configuration error: %s", err);
 		cfg_free(&next);
@@ -231,7 +262,6 @@ reload(void *ctx)
 			    err);
 		return -1;
 	}
-	default_workers(&next);
 	keep_restart_settings(&next);
 	cfg_free(&cfg);
 	cfg = next;
@@ -269,6 +299,17 @@ open_socket(int *standalone)
 	return STDIN_FILENO;
 }
 
+/* The master's signals wait (pending) until the pool runs, or for ever. */
+static void
+block_signals(void)
+{
+	sigset_t	set;
+
+	pool_sigset(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -279,7 +320,9 @@ main(int argc, char *argv[])
 	int				standalone, rc;
 
 	log_init("prodrec");
+	block_signals();
 	parse_options(argc, argv, &o);
+	absolute_config_path();
 	configure(&cfg);
 	if (o.check_only) {
 		printf("configuration OK\n");

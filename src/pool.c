@@ -5,6 +5,7 @@
  * gracefully on SIGTERM/SIGINT.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #define BACKOFF_MAX_MS	10000	/* the delay stops doubling here */
 #define TICK_BUSY_MS	50	/* wake-up while something is pending */
 #define TICK_IDLE_MS	1000
+#define SIG_MASTER_GONE	(SIGRTMIN + 1)	/* PR_SET_PDEATHSIG of a worker */
 
 /* One live worker. */
 struct child {
@@ -44,6 +46,7 @@ static struct {
 	int			 want;		/* workers wanted */
 	int			 rolling;	/* a reload is replacing workers */
 	unsigned		 failures;	/* consecutive failed starts */
+	int64_t			 last_fail_ms;	/* when the last one died */
 	int64_t			 spawn_after_ms; /* back-off until then */
 	int			 stopping;
 	int64_t			 stop_deadline_ms;
@@ -54,17 +57,19 @@ now_ms(void)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
- * The signals the master waits for; blocked in the master, so never lost.
- * SIGUSR1/2 are taken too, so that a php-fpm habit (USR2 reloads there)
- * cannot kill the pool.
+ * The signals the master waits for; blocked from the start of the program
+ * (main) and in the master, so never lost and never fatal.  SIGUSR1/2 are
+ * taken too, so that a php-fpm habit (USR2 reloads there) cannot kill the
+ * pool.
  */
-static void
-master_sigset(sigset_t *set)
+void
+pool_sigset(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGCHLD);
@@ -76,18 +81,64 @@ master_sigset(sigset_t *set)
 }
 
 /*
- * In a new worker: die with the master (PR_SET_PDEATHSIG delivers SIGTERM,
- * which lets the request in flight finish), and leave at once if the master
- * is already gone.  Then restore the signal mask and serve.
+ * In a worker, when the master has died (PR_SET_PDEATHSIG): make the shared
+ * listening socket refuse connections at once, then stop as on SIGTERM,
+ * after the request in flight.  The refusal must come before the web
+ * server notices the death: lighttpd starts a new master only if connecting
+ * to the old socket fails, and it tries the moment it has reaped the old
+ * one.  The signal is never blocked, so a busy worker refuses at once too;
+ * the price is that a read or write it interrupts on the web server's
+ * connection (SO_RCVTIMEO makes those calls fail with EINTR even under
+ * SA_RESTART) fails that one request, and the client's retry is answered
+ * from the table, as for any request cut off by a dying process.
+ * Only async-signal-safe calls here.
+ */
+static void
+on_master_gone(int sig)
+{
+	int	saved = errno;
+
+	(void)sig;
+	(void)shutdown(P.listen_fd, SHUT_RD);
+	(void)kill(getpid(), SIGTERM);
+	errno = saved;
+}
+
+/* Have the kernel send SIG_MASTER_GONE when the master dies. */
+static void
+watch_master(void)
+{
+	struct sigaction	sa;
+	sigset_t		set;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_master_gone;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&set);
+	sigaddset(&set, SIG_MASTER_GONE);
+	if (sigaction(SIG_MASTER_GONE, &sa, NULL) == -1 ||
+	    sigprocmask(SIG_UNBLOCK, &set, NULL) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIG_MASTER_GONE) == -1)
+		log_warn("cannot watch the master");
+}
+
+/*
+ * In a new worker: die with the master, and leave at once if the master is
+ * already gone.  Then restore the signal mask, but for SIGTERM and SIGINT:
+ * serve() installs their handlers and lets them in while waiting for work.
  */
 static void __attribute__((noreturn))
 run_worker(const sigset_t *oldmask)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
-		log_warn("prctl(PR_SET_PDEATHSIG)");
+	sigset_t	mask = *oldmask;
+
+	watch_master();
 	if (getppid() != P.master)
 		_exit(0);
-	if (sigprocmask(SIG_SETMASK, oldmask, NULL) == -1)
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_SETMASK, &mask, NULL) == -1)
 		log_warn("sigprocmask");
 	exit(P.ops->serve(P.ctx));
 }
@@ -99,8 +150,10 @@ spawn(const sigset_t *oldmask)
 	struct child	*c;
 	pid_t		 pid;
 
-	if (P.nkids == sizeof(P.kids) / sizeof(P.kids[0]))
+	if (P.nkids == sizeof(P.kids) / sizeof(P.kids[0])) {
+		log_warnx("no room for another worker (%zu running)", P.nkids);
 		return -1;
+	}
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
 		P.spawn_after_ms = now_ms() + BACKOFF_MAX_MS / 10;
@@ -141,6 +194,7 @@ account_death(const struct child *c, int status, int64_t now)
 	if (delay > BACKOFF_MAX_MS)
 		delay = BACKOFF_MAX_MS;
 	P.failures++;
+	P.last_fail_ms = now;
 	P.spawn_after_ms = now + delay;
 	log_warnx("worker died %lld ms after its start; next start in %lld ms",
 	    (long long)age, (long long)delay);
@@ -170,7 +224,8 @@ struct census {
 	int	old;		/* of an older one, still serving */
 	int	retiring;	/* asked to go */
 	int	settled;	/* no current worker younger than ROLL_SETTLE_MS */
-	int	mature;		/* some current worker outlived START_GRACE_MS */
+	int	mature;		/* a current worker started after the last
+				   failed start outlived START_GRACE_MS */
 };
 
 static void
@@ -192,7 +247,8 @@ take_census(struct census *n)
 		else {
 			n->current++;
 			n->settled &= age >= ROLL_SETTLE_MS;
-			n->mature |= age >= START_GRACE_MS;
+			n->mature |= age >= START_GRACE_MS &&
+			    c->started_ms > P.last_fail_ms;
 		}
 	}
 }
@@ -317,7 +373,7 @@ wait_and_dispatch(void)
 			    now_ms() || (int)P.nkids != P.want;
 	int		ms = busy ? TICK_BUSY_MS : TICK_IDLE_MS, sig;
 
-	master_sigset(&set);
+	pool_sigset(&set);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (long)(ms % 1000) * 1000000;
 	sig = sigtimedwait(&set, &si, &ts);
@@ -345,7 +401,7 @@ pool_run(const struct pool_ops *ops, void *ctx, int listen_fd)
 	P.listen_fd = listen_fd;
 	P.master = getpid();
 	P.want = ops->workers(ctx);
-	master_sigset(&set);
+	pool_sigset(&set);
 	if (sigprocmask(SIG_BLOCK, &set, &oldmask) == -1)
 		fatal("sigprocmask");
 	log_warnx("master starting %d workers", P.want);

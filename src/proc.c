@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,9 @@
 #include "log.h"
 #include "proc.h"
 
-static int		 ready_fd = -1;	/* the daemon's pipe to its waiting parent */
-static const char	*pidfile_path;	/* ours to remove at exit */
-static pid_t		 pidfile_owner;
+static int	ready_fd = -1;	/* the daemon's pipe to its waiting parent */
+static char	pidfile_path[PATH_MAX];	/* absolute; ours to remove at exit */
+static pid_t	pidfile_owner;
 
 /* Point stdin, stdout and stderr at /dev/null. */
 static int
@@ -55,9 +56,10 @@ wait_ready(int fd, pid_t pid)
 
 /*
  * Detach: fork, let the parent wait until proc_ready() (so that the shell
- * sees a failure to start), start a new session, leave the working
- * directory.  Standard streams stay open until proc_ready() so start-up
- * errors still reach the terminal.  Returns 0 in the daemon, -1 on error.
+ * sees a failure to start), start a new session.  Standard streams and the
+ * working directory (for relative paths in the settings) stay until
+ * proc_ready(), so start-up errors still reach the terminal.  Returns 0 in
+ * the daemon, -1 on error.
  */
 int
 proc_daemonize(char *err, size_t errsz)
@@ -75,7 +77,7 @@ proc_daemonize(char *err, size_t errsz)
 	}
 	close(p[0]);
 	ready_fd = p[1];
-	if (setsid() == -1 || chdir("/") == -1) {
+	if (setsid() == -1) {
 		snprintf(err, errsz, "cannot detach: %s", strerror(errno));
 		return -1;
 	}
@@ -84,13 +86,16 @@ proc_daemonize(char *err, size_t errsz)
 
 /*
  * The daemon serves: logs go to syslog, the standard streams to /dev/null,
- * and the waiting parent exits 0.  A no-op when not daemonized.
+ * it leaves its directory and the waiting parent exits 0.  A no-op when
+ * not daemonized.
  */
 void
 proc_ready(void)
 {
 	if (ready_fd == -1)
 		return;
+	if (chdir("/") == -1)
+		log_warn("chdir /");
 	log_to_syslog();
 	if (null_stdio() == -1)
 		log_warn("/dev/null");
@@ -98,6 +103,26 @@ proc_ready(void)
 		log_warn("telling the parent we are ready");
 	close(ready_fd);
 	ready_fd = -1;
+}
+
+/* path, made absolute against the working directory. */
+static int
+absolute_path(const char *path, char *out, size_t outsz)
+{
+	char	cwd[PATH_MAX];
+	int	n;
+
+	if (path[0] == '/')
+		n = snprintf(out, outsz, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	else
+		n = snprintf(out, outsz, "%s/%s", cwd, path);
+	if (n < 0 || (size_t)n >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -111,6 +136,10 @@ proc_pidfile(const char *path, char *err, size_t errsz)
 	char	buf[32];
 	int	fd, n;
 
+	if (absolute_path(path, pidfile_path, sizeof(pidfile_path)) == -1) {
+		snprintf(err, errsz, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
 		snprintf(err, errsz, "pid file %s: %s", path, strerror(errno));
 		return -1;
@@ -130,8 +159,7 @@ proc_pidfile(const char *path, char *err, size_t errsz)
 		close(fd);
 		return -1;
 	}
-	pidfile_path = path;		/* the fd stays open: it holds the lock */
-	pidfile_owner = getpid();
+	pidfile_owner = getpid();	/* the fd stays open: it holds the lock */
 	return 0;
 }
 
@@ -139,7 +167,7 @@ proc_pidfile(const char *path, char *err, size_t errsz)
 void
 proc_pidfile_remove(void)
 {
-	if (pidfile_path != NULL && getpid() == pidfile_owner)
+	if (pidfile_owner != 0 && getpid() == pidfile_owner)
 		(void)unlink(pidfile_path);
 }
 

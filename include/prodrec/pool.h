@@ -2,6 +2,8 @@
 #ifndef PRODREC_POOL_H
 #define PRODREC_POOL_H
 
+#include <signal.h>
+
 #define POOL_MAX_WORKERS	1024	/* the largest PRODREC_WORKERS */
 
 /* What the pool asks of the program; ctx is passed back unchanged. */
@@ -16,6 +18,7 @@ struct pool_ops {
 };
 
 /* pool.c */
+void	pool_sigset(sigset_t *);
 int	pool_run(const struct pool_ops *, void *ctx, int listen_fd);
 
 #endif

@@ -29,6 +29,19 @@ def proc_state(pid):
         return None
 
 
+def sighup_blocked(pid):
+    """Is SIGHUP in the blocked mask of pid (or is pid gone)?"""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    return int(line.split()[1], 16) & (1 << (signal.SIGHUP
+                                                             - 1)) != 0
+    except OSError:
+        return True
+    return False
+
+
 def running(pid):
     return proc_state(pid) not in (None, "Z", "X")
 
@@ -280,6 +293,31 @@ class WorkerDeaths(_PoolBase):
                         "the pool recovers")
         p.wait_serving()
 
+    def test_one_slot_dying_at_start_does_not_spin(self):
+        """Healthy siblings do not reset the back-off of a slot whose new
+        workers keep dying at start."""
+        p = self.pool(workers=3)
+        first = p.workers()
+        time.sleep(1.2)                     # the first workers are mature
+        seen = set()
+        deadline = time.time() + 4
+        while time.time() < deadline:       # every replacement dies at once
+            for w in p.workers() - first:
+                seen.add(w)
+                try:
+                    os.kill(w, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if not seen:                    # start: kill one first worker
+                victim = sorted(first)[0]
+                first.discard(victim)
+                os.kill(victim, signal.SIGKILL)
+                seen.add(victim)
+            time.sleep(0.005)
+        self.assertLessEqual(len(seen), 15,
+                             "workers started in 4 s: %d" % len(seen))
+        self.assertTrue(first <= p.workers(), "the others keep serving")
+
     def test_max_requests_recycles_workers(self):
         p = self.pool(workers=2, env={"PRODREC_MAX_REQUESTS": "3"})
         first = p.workers()
@@ -378,6 +416,33 @@ class StopAndReload(_PoolBase):
         r = post_record(p, self.body(units=500), self.tok)
         self.assert_error(r, 400, "units")
 
+    def test_sighup_to_workers_0_keeps_the_pool(self):
+        self.cfg_path = os.path.join(self.H.root, "hup0-%s.conf" % self.sid)
+        self.write_config("workers = 2\n")
+        p = Pool(self.H, workers=2, env={"PRODREC_CONFIG": self.cfg_path})
+        p.env.pop("PRODREC_WORKERS")        # the file says it
+        p.start()
+        self.addCleanup(p.stop)
+        old = p.workers()
+        self.write_config("workers = 0\n")
+        os.kill(p.pid, signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: "keeping the old configuration"
+                                   in p.read_log(), 10))
+        self.assertIn("workers = 0 (no pool) takes a restart", p.read_log())
+        self.assertEqual(p.workers(), old, "the workers stay")
+
+    def test_sighup_at_start_does_not_kill_the_master(self):
+        """The master's signals are blocked from the start of main, not
+        only once the pool runs."""
+        p = Pool(self.H, workers=2)
+        p.start(wait=False)
+        self.addCleanup(p.stop)
+        self.assertTrue(wait_until(lambda: sighup_blocked(p.pid), 10,
+                                   0.0005), "main blocks SIGHUP")
+        os.kill(p.pid, signal.SIGHUP)
+        p.wait_serving()
+        self.assertIsNone(p.proc.poll(), "the master lives")
+
     def test_bad_config_on_sighup_keeps_the_old_one(self):
         self.cfg_path = os.path.join(self.H.root, "hup-%s.conf" % self.sid)
         self.write_config("max_units = 1000\n")
@@ -424,6 +489,16 @@ class Standalone(_PoolBase):
         p.proc.send_signal(signal.SIGTERM)
         self.assertEqual(p.proc.wait(10), 0)
 
+    def test_max_requests_alone_on_its_own_socket_is_refused(self):
+        """Serving alone on its own socket, a process that reached its
+        request limit would leave nothing serving."""
+        p = Pool(self.H, workers=0, env={"PRODREC_MAX_REQUESTS": "5"},
+                 args=("--check-config",))
+        q = subprocess.run(p.argv, env=p.env, timeout=20,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(q.returncode, 1)
+        self.assertIn(b"max_requests needs workers >= 1", q.stderr)
+
     def test_live_socket_is_not_taken_over(self):
         p = self.pool(workers=1)
         q = subprocess.run(p.argv, env=p.env, timeout=20,
@@ -469,6 +544,24 @@ class Standalone(_PoolBase):
         self.assertFalse(os.path.exists(pidfile), "pid file removed")
         self.assertFalse(os.path.exists(p.address), "socket removed")
 
+    def test_daemon_with_relative_paths(self):
+        """A daemon leaves its directory only once its files are made:
+        a relative pid file is written and removed where it was named."""
+        name = "rel-%s.pid" % self.sid
+        p = Pool(self.H, workers=1, args=("--pid-file", name),
+                 foreground=False)
+        q = subprocess.run(p.argv, env=p.env, timeout=20, cwd=self.H.root,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        pidfile = os.path.join(self.H.root, name)
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+        self.addCleanup(lambda: running(pid) and os.kill(pid, signal.SIGKILL))
+        self.assertEqual(os.readlink("/proc/%d/cwd" % pid), "/")
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: not running(pid), 10))
+        self.assertFalse(os.path.exists(pidfile), "pid file removed")
+
 
 class UnderLighttpd(_PoolBase):
     """The pool as lighttpd's bin-path process (max-procs 1)."""
@@ -491,4 +584,23 @@ class UnderLighttpd(_PoolBase):
         ld.wait_for(50)
         ld.stop()
         self.assertLessEqual(len(ld.failures()), 1, ld.failures()[:5])
+        ld.check_rows()
+
+    def test_killed_master_under_lighttpd_is_started_again(self):
+        """kill -9 of the master: its workers leave within a second and
+        lighttpd starts a new master, because the workers make the old
+        socket refuse connections before lighttpd probes it."""
+        web = harness.WebFront(self.H, subdir="web-kill-%s" % self.sid)
+        self.addCleanup(web.stop)
+        web.start()
+        master = web.prodrec_pids().pop()
+        workers = children(master)
+        os.kill(master, signal.SIGKILL)
+        self.assert_gone(workers, 1.0)
+        self.assertTrue(wait_until(lambda: web.prodrec_pids() - {master},
+                                   10), "lighttpd starts a new master:\n%s"
+                        % web.read_log()[-2000:])
+        ld = self.load(web)
+        ld.stop()
+        self.assertEqual(ld.failures(), [])
         ld.check_rows()
