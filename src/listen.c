@@ -23,7 +23,7 @@ clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
     size_t errsz)
 {
 	struct stat	sb;
-	int		fd, rc;
+	int		fd, rc, e;
 
 	if (lstat(path, &sb) == -1) {
 		if (errno == ENOENT)
@@ -42,14 +42,15 @@ clear_stale(const char *path, const struct sockaddr_un *sun, char *err,
 		return -1;
 	}
 	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
 	close(fd);
-	if (rc == 0 || errno == EAGAIN) {
+	if (rc == 0 || e == EAGAIN) {
 		snprintf(err, errsz, "%s is in use by another process", path);
 		return -1;
 	}
-	if (errno != ECONNREFUSED && errno != ENOENT) {
+	if (e != ECONNREFUSED && e != ENOENT) {
 		snprintf(err, errsz, "cannot tell whether %s is in use: %s",
-		    path, strerror(errno));
+		    path, strerror(e));
 		return -1;
 	}
 	if (unlink(path) == -1 && errno != ENOENT) {

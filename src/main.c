@@ -69,8 +69,11 @@ absolute_config_path(void)
 	const char	*path = getenv("PRODREC_CONFIG");
 	char		 abs[PATH_MAX];
 
-	if (path != NULL && path[0] != '/' && path[0] != '\0' &&
-	    realpath(path, abs) != NULL && setenv("PRODREC_CONFIG", abs, 1) == -1)
+	if (path == NULL || path[0] == '\0' || path[0] == '/')
+		return;
+	if (proc_absolute_path(path, abs, sizeof(abs)) == -1)
+		fatal("PRODREC_CONFIG %s", path);
+	if (setenv("PRODREC_CONFIG", abs, 1) == -1)
 		fatal("setenv");
 }
 

@@ -105,9 +105,12 @@ proc_ready(void)
 	ready_fd = -1;
 }
 
-/* path, made absolute against the working directory. */
-static int
-absolute_path(const char *path, char *out, size_t outsz)
+/*
+ * path, made absolute against the working directory, into out.  Returns 0,
+ * or -1 with errno set.
+ */
+int
+proc_absolute_path(const char *path, char *out, size_t outsz)
 {
 	char	cwd[PATH_MAX];
 	int	n;
@@ -136,7 +139,7 @@ proc_pidfile(const char *path, char *err, size_t errsz)
 	char	buf[32];
 	int	fd, n;
 
-	if (absolute_path(path, pidfile_path, sizeof(pidfile_path)) == -1) {
+	if (proc_absolute_path(path, pidfile_path, sizeof(pidfile_path)) == -1) {
 		snprintf(err, errsz, "pid file %s: %s", path, strerror(errno));
 		return -1;
 	}

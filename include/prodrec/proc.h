@@ -7,6 +7,7 @@
 /* proc.c */
 int	proc_daemonize(char *err, size_t errsz);
 void	proc_ready(void);
+int	proc_absolute_path(const char *path, char *out, size_t outsz);
 int	proc_pidfile(const char *path, char *err, size_t errsz);
 void	proc_pidfile_remove(void);
 void	proc_die_with_parent(void);

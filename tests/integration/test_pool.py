@@ -517,16 +517,22 @@ class Standalone(_PoolBase):
         b = self.body()
         self.assert_success(post_record(p, b, self.tok), 201, b, False)
 
-    def test_daemon_with_pid_file(self):
-        pidfile = os.path.join(self.H.root, "d-%s.pid" % self.sid)
-        p = Pool(self.H, workers=2, args=("--pid-file", pidfile),
+    def start_daemon(self, workers, pid_arg, cwd=None):
+        """Start a detached prodrec with --pid-file pid_arg (relative to
+        cwd); returns its Pool and the pid the file holds."""
+        p = Pool(self.H, workers=workers, args=("--pid-file", pid_arg),
                  foreground=False)
-        q = subprocess.run(p.argv, env=p.env, timeout=20,
+        q = subprocess.run(p.argv, env=p.env, timeout=20, cwd=cwd,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.assertEqual(q.returncode, 0, q.stderr)
-        with open(pidfile) as f:
+        with open(os.path.join(cwd or "", pid_arg)) as f:
             pid = int(f.read().strip())
         self.addCleanup(lambda: running(pid) and os.kill(pid, signal.SIGKILL))
+        return p, pid
+
+    def test_daemon_with_pid_file(self):
+        pidfile = os.path.join(self.H.root, "d-%s.pid" % self.sid)
+        p, pid = self.start_daemon(2, pidfile)
         self.assertTrue(running(pid), "the daemon runs")
         self.assertTrue(wait_until(lambda: len(children(pid)) == 2, 10))
         b = self.body()
@@ -548,15 +554,8 @@ class Standalone(_PoolBase):
         """A daemon leaves its directory only once its files are made:
         a relative pid file is written and removed where it was named."""
         name = "rel-%s.pid" % self.sid
-        p = Pool(self.H, workers=1, args=("--pid-file", name),
-                 foreground=False)
-        q = subprocess.run(p.argv, env=p.env, timeout=20, cwd=self.H.root,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.assertEqual(q.returncode, 0, q.stderr)
+        _, pid = self.start_daemon(1, name, cwd=self.H.root)
         pidfile = os.path.join(self.H.root, name)
-        with open(pidfile) as f:
-            pid = int(f.read().strip())
-        self.addCleanup(lambda: running(pid) and os.kill(pid, signal.SIGKILL))
         self.assertEqual(os.readlink("/proc/%d/cwd" % pid), "/")
         os.kill(pid, signal.SIGTERM)
         self.assertTrue(wait_until(lambda: not running(pid), 10))
