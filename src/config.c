@@ -19,6 +19,7 @@ enum ktype {
 	K_ALGS,		/* comma-separated algorithm names -> bit set */
 	K_FILE,		/* a path whose contents are kept (the path is not) */
 	K_MODE,		/* octal file permissions, 0 to 0777 */
+	K_ALLOW,	/* addresses and CIDR blocks -> struct allow */
 	K__MAX
 };
 
@@ -71,6 +72,8 @@ static const struct key keys[] = {
 	{ "max_body",		N(max_body, 2, 16 * 1024 * 1024), "16384" },
 	{ "max_units",		N(max_units, 1, 2147483647),	"1000000" },
 	{ "max_clock_skew",	N(max_clock_skew, 0, 31536000),	"300" },
+	{ "status_allow",	K_ALLOW, offsetof(struct config, status_allow),
+				    0, 0, 0, 0,			"127.0.0.0/8,::1" },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -262,6 +265,9 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 	case K_MODE:
 		return parse_mode(value, (unsigned *)((char *)cfg + k->offset),
 		    err, errsz, what);
+	case K_ALLOW:
+		return allow_parse(value, (struct allow *)((char *)cfg +
+		    k->offset), err, errsz, what);
 	case K_ALGS:
 		return parse_algs(value, (unsigned *)((char *)cfg + k->offset),
 		    err, errsz, what);

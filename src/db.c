@@ -13,6 +13,7 @@
 #define SLOW_CONNECT_MS		500	/* a failed connect this slow ... */
 #define RECONNECT_BACKOFF_MS	1000	/* ... is not tried again this soon */
 #define DEADLOCK_RETRIES	3	/* a statement rolled back by InnoDB */
+#define HEALTH_TIMEOUT		1	/* seconds the health check waits */
 
 /*
  * The new-record statement.  One round trip decides everything on the
@@ -42,10 +43,13 @@ static const char sql_insert[] =
     " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'"
     " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
 
+/* Milliseconds since the epoch of a DATETIME(3) column (the session is UTC). */
+#define MS(col)	"CAST(UNIX_TIMESTAMP(" col ") * 1000 AS SIGNED)"
+
 #define RECORD_COLUMNS \
-    "id, record_id, session_id, worker_id, worker_name, units," \
-    " CAST(UNIX_TIMESTAMP(recorded_at_utc) * 1000 AS SIGNED)," \
-    " client_event_id, idempotency_key, auth0_id"
+    "id, record_id, session_id, worker_id, worker_name, units, " \
+    MS("recorded_at_utc") ", client_event_id, idempotency_key, auth0_id, " \
+    MS("created_at_utc")
 
 static const char sql_by_id[] =
     "SELECT " RECORD_COLUMNS " FROM production_records WHERE id = ?";
@@ -60,17 +64,89 @@ static const char sql_session[] =
     "SELECT owner_auth0_id, status = 'open' FROM production_sessions"
     " WHERE session_id = ?";
 
-enum stmt_id { S_INSERT, S_BY_ID, S_BY_KEYS, S_SESSION, S__MAX };
+static const char sql_by_public_id[] =
+    "SELECT " RECORD_COLUMNS " FROM production_records WHERE record_id = ?";
+
+/* Keyset pagination on idx_records_session (session_id, id, units). */
+static const char sql_page[] =
+    "SELECT " RECORD_COLUMNS " FROM production_records"
+    " WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?";
+
+/*
+ * A session with its totals, counted from the records on every read (no
+ * counter that could drift): the derived table scans only this session's
+ * entries of the covering index idx_records_session.
+ */
+static const char sql_session_view[] =
+    "SELECT s.session_id, s.owner_auth0_id, s.status = 'open', s.label, "
+    MS("s.opened_at_utc") ", " MS("s.closed_at_utc") ", t.n, t.u"
+    " FROM production_sessions s,"
+    " (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(units), 0) AS UNSIGNED) AS u"
+    " FROM production_records WHERE session_id = ?) t"
+    " WHERE s.session_id = ?";
+
+/*
+ * Open a session.  The unique key (owner_auth0_id, client_event_id) makes
+ * concurrent opens with one clientEventId collide inside InnoDB: one row is
+ * inserted, the others wait for it and change nothing (affected rows 0),
+ * then find it with sql_session_by_event.
+ */
+static const char sql_session_open[] =
+    "INSERT INTO production_sessions (session_id, owner_auth0_id, label,"
+    " client_event_id) VALUES (?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE session_id = session_id";
+
+static const char sql_session_by_event[] =
+    "SELECT session_id FROM production_sessions"
+    " WHERE owner_auth0_id = ? AND client_event_id = ?";
+
+/*
+ * Close a session: the exclusive row lock this UPDATE takes waits for every
+ * insert that holds the session row's shared lock (see sql_insert), and
+ * every later insert reads status 'closed'.  Once it has committed, the
+ * records are final.
+ */
+static const char sql_session_close[] =
+    "UPDATE production_sessions SET status = 'closed',"
+    " closed_at_utc = UTC_TIMESTAMP(3)"
+    " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'";
+
+enum stmt_id {
+	S_INSERT, S_BY_ID, S_BY_KEYS, S_SESSION, S_BY_PUBLIC_ID, S_PAGE,
+	S_SESSION_VIEW, S_SESSION_OPEN, S_SESSION_BY_EVENT, S_SESSION_CLOSE,
+	S__MAX
+};
 
 static const char *const stmt_sql[S__MAX] = {
 	[S_INSERT] = sql_insert,
 	[S_BY_ID] = sql_by_id,
 	[S_BY_KEYS] = sql_by_keys,
 	[S_SESSION] = sql_session,
+	[S_BY_PUBLIC_ID] = sql_by_public_id,
+	[S_PAGE] = sql_page,
+	[S_SESSION_VIEW] = sql_session_view,
+	[S_SESSION_OPEN] = sql_session_open,
+	[S_SESSION_BY_EVENT] = sql_session_by_event,
+	[S_SESSION_CLOSE] = sql_session_close,
+};
+
+/* For log lines. */
+static const char *const stmt_name[S__MAX] = {
+	[S_INSERT] = "insert record",
+	[S_BY_ID] = "record by id",
+	[S_BY_KEYS] = "record by keys",
+	[S_SESSION] = "session owner",
+	[S_BY_PUBLIC_ID] = "record by recordId",
+	[S_PAGE] = "page of records",
+	[S_SESSION_VIEW] = "session with totals",
+	[S_SESSION_OPEN] = "open session",
+	[S_SESSION_BY_EVENT] = "session by clientEventId",
+	[S_SESSION_CLOSE] = "close session",
 };
 
 static const struct config	*cfg;
 static MYSQL			*conn;			/* NULL while down */
+static MYSQL			*health_conn;		/* db_health's own */
 static MYSQL_STMT		*stmts[S__MAX];
 static int64_t			 retry_after_ms;	/* no connect before */
 static char			 last_error[256];
@@ -107,7 +183,16 @@ db_init(const struct config *c)
 	return mysql_library_init(0, NULL, NULL) == 0 ? 0 : -1;
 }
 
-/* Drop the connection and its statements; the next call reconnects. */
+static void
+close_health(void)
+{
+	if (health_conn != NULL) {
+		mysql_close(health_conn);
+		health_conn = NULL;
+	}
+}
+
+/* Drop the connections and statements; the next call reconnects. */
 void
 db_close(void)
 {
@@ -122,6 +207,7 @@ db_close(void)
 		mysql_close(conn);
 		conn = NULL;
 	}
+	close_health();
 }
 
 /* Set the per-connection options: timeouts, character set, UTC, isolation. */
@@ -250,8 +336,7 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 		    (results == NULL || mysql_stmt_store_result(st) == 0))
 			return DB_OK;
 		code = mysql_stmt_errno(st);
-		set_error(id == S_INSERT ? "insert" : "select", code,
-		    mysql_stmt_error(st));
+		set_error(stmt_name[id], code, mysql_stmt_error(st));
 		if (connection_lost(code) && !reconnected) {
 			log_warnx("%s; reconnecting", last_error);
 			db_close();
@@ -344,38 +429,49 @@ db_record_insert(const struct record_input *in, const char *user,
 	return DB_OK;
 }
 
-/* Fetch the one row of a record query into r: DB_OK or DB_NOT_FOUND. */
-static enum db_status
-fetch_record(enum stmt_id id, MYSQL_BIND *params, struct record_row *r)
-{
-	MYSQL_BIND	 out[10];
-	unsigned long	 len[10];
-	my_bool		 isnull[10], error[10];
-	long long	 ms = 0;
-	enum db_status	 st;
-	MYSQL_STMT	*s;
-	int		 rc;
+#define RECORD_NCOLS	11
 
-#define OUT(i, type, p, size) \
-	bind_out(&out[i], type, p, size, &len[i], &isnull[i], &error[i])
+/* The result binding of a RECORD_COLUMNS query, filling one record_row. */
+struct record_out {
+	MYSQL_BIND	 out[RECORD_NCOLS];
+	unsigned long	 len[RECORD_NCOLS];
+	my_bool		 isnull[RECORD_NCOLS], error[RECORD_NCOLS];
+	long long	 recorded_ms, created_ms;
+	struct record_row *r;
+};
+
+static void
+bind_record(struct record_out *o, struct record_row *r)
+{
+#define OUT(i, type, p, size) bind_out(&o->out[i], type, p, size, \
+	&o->len[i], &o->isnull[i], &o->error[i])
 	memset(r, 0, sizeof(*r));
+	o->r = r;
 	OUT(0, MYSQL_TYPE_LONGLONG, &r->id, 0);
 	OUT(1, MYSQL_TYPE_STRING, r->record_id, sizeof(r->record_id));
 	OUT(2, MYSQL_TYPE_STRING, r->session_id, sizeof(r->session_id));
 	OUT(3, MYSQL_TYPE_STRING, r->worker_id, sizeof(r->worker_id));
 	OUT(4, MYSQL_TYPE_STRING, r->worker_name, sizeof(r->worker_name));
 	OUT(5, MYSQL_TYPE_LONG, &r->units, 0);
-	OUT(6, MYSQL_TYPE_LONGLONG, &ms, 0);
-	out[6].is_unsigned = 0;
+	OUT(6, MYSQL_TYPE_LONGLONG, &o->recorded_ms, 0);
+	o->out[6].is_unsigned = 0;
 	OUT(7, MYSQL_TYPE_STRING, r->client_event_id, sizeof(r->client_event_id));
 	OUT(8, MYSQL_TYPE_STRING, r->idempotency_key, sizeof(r->idempotency_key));
 	OUT(9, MYSQL_TYPE_STRING, r->auth0_id, sizeof(r->auth0_id));
+	OUT(10, MYSQL_TYPE_LONGLONG, &o->created_ms, 0);
+	o->out[10].is_unsigned = 0;
 #undef OUT
-	if ((st = execute(id, params, out)) != DB_OK)
-		return st;
-	s = stmts[id];
-	rc = mysql_stmt_fetch(s);
-	mysql_stmt_free_result(s);
+}
+
+/*
+ * After mysql_stmt_fetch() of statement s returned rc: complete the row.
+ * Returns DB_OK, DB_NOT_FOUND (no more rows) or DB_ERROR.
+ */
+static enum db_status
+record_fetched(struct record_out *o, MYSQL_STMT *s, int rc)
+{
+	struct record_row	*r = o->r;
+
 	if (rc == MYSQL_NO_DATA)
 		return DB_NOT_FOUND;
 	if (rc != 0) {
@@ -383,18 +479,36 @@ fetch_record(enum stmt_id id, MYSQL_BIND *params, struct record_row *r)
 		    MYSQL_DATA_TRUNCATED ? "column truncated" : mysql_stmt_error(s));
 		return DB_ERROR;
 	}
-	if (isnull[6]) {
-		set_error("fetch record", 0, "recorded_at_utc out of range");
+	if (o->isnull[6] || o->isnull[10]) {
+		set_error("fetch record", 0, "a time is out of range");
 		return DB_ERROR;
 	}
-	r->recorded_at_ms = ms;
-	r->worker_id_len = len[3];
-	r->worker_name_len = len[4];
-	r->client_event_id_len = len[7];
-	r->has_idempotency_key = !isnull[8];
-	r->idempotency_key_len = isnull[8] ? 0 : len[8];
-	r->auth0_id_len = len[9];
+	r->recorded_at_ms = o->recorded_ms;
+	r->created_at_ms = o->created_ms;
+	r->worker_id_len = o->len[3];
+	r->worker_name_len = o->len[4];
+	r->client_event_id_len = o->len[7];
+	r->has_idempotency_key = !o->isnull[8];
+	r->idempotency_key_len = o->isnull[8] ? 0 : o->len[8];
+	r->auth0_id_len = o->len[9];
 	return DB_OK;
+}
+
+/* Fetch the one row of a record query into r: DB_OK or DB_NOT_FOUND. */
+static enum db_status
+fetch_record(enum stmt_id id, MYSQL_BIND *params, struct record_row *r)
+{
+	struct record_out	 o;
+	enum db_status		 st;
+	int			 rc;
+
+	bind_record(&o, r);
+	if ((st = execute(id, params, o.out)) != DB_OK)
+		return st;
+	rc = mysql_stmt_fetch(stmts[id]);
+	st = record_fetched(&o, stmts[id], rc);
+	mysql_stmt_free_result(stmts[id]);
+	return st;
 }
 
 enum db_status
@@ -456,4 +570,239 @@ db_session_get(const char *session_id, struct session_row *s)
 	s->owner_len = len[0];
 	s->state = open ? SESSION_OPEN : SESSION_CLOSED;
 	return DB_OK;
+}
+
+enum db_status
+db_record_by_public_id(const char *record_id, struct record_row *r)
+{
+	MYSQL_BIND	p[1];
+	unsigned long	len;
+
+	bind_str(&p[0], record_id, RECORD_ID_LEN, &len);
+	return fetch_record(S_BY_PUBLIC_ID, p, r);
+}
+
+/*
+ * The records of a session stored after the row after_id (0: from the
+ * first), at most limit, oldest first; each is handed to fn(row, arg),
+ * and a non-zero return from fn stops the page (DB_ERROR, its reason set
+ * by fn's caller).
+ */
+enum db_status
+db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
+    db_record_fn fn, void *arg)
+{
+	MYSQL_BIND		 p[3];
+	unsigned long		 len;
+	struct record_out	 o;
+	struct record_row	 row;
+	enum db_status		 st;
+	MYSQL_STMT		*s = NULL;
+
+	bind_str(&p[0], session_id, SESSION_ID_LEN, &len);
+	memset(&p[1], 0, sizeof(p[1]) * 2);
+	p[1].buffer_type = MYSQL_TYPE_LONGLONG;
+	p[1].buffer = &after_id;
+	p[1].is_unsigned = 1;
+	p[2].buffer_type = MYSQL_TYPE_LONG;
+	p[2].buffer = &limit;
+	p[2].is_unsigned = 1;
+	bind_record(&o, &row);
+	if ((st = execute(S_PAGE, p, o.out)) != DB_OK)
+		return st;
+	s = stmts[S_PAGE];
+	while ((st = record_fetched(&o, s, mysql_stmt_fetch(s))) == DB_OK)
+		if (fn(&row, arg) != 0) {
+			set_error("page of records", 0, "out of memory");
+			st = DB_ERROR;
+			break;
+		}
+	mysql_stmt_free_result(s);
+	return st == DB_NOT_FOUND ? DB_OK : st;
+}
+
+/* Bind the columns of sql_session_view into v. */
+static void
+bind_session_view(MYSQL_BIND *out, unsigned long *len, my_bool *isnull,
+    my_bool *error, struct session_view *v, int *open, long long *ms)
+{
+#define OUT(i, type, p, size) \
+	bind_out(&out[i], type, p, size, &len[i], &isnull[i], &error[i])
+	OUT(0, MYSQL_TYPE_STRING, v->session_id, sizeof(v->session_id));
+	OUT(1, MYSQL_TYPE_STRING, v->owner, sizeof(v->owner));
+	OUT(2, MYSQL_TYPE_LONG, open, 0);
+	OUT(3, MYSQL_TYPE_STRING, v->label, sizeof(v->label));
+	OUT(4, MYSQL_TYPE_LONGLONG, &ms[0], 0);
+	OUT(5, MYSQL_TYPE_LONGLONG, &ms[1], 0);
+	OUT(6, MYSQL_TYPE_LONGLONG, &v->record_count, 0);
+	OUT(7, MYSQL_TYPE_LONGLONG, &v->total_units, 0);
+#undef OUT
+	out[2].is_unsigned = out[4].is_unsigned = out[5].is_unsigned = 0;
+}
+
+/* The session with its totals: DB_OK or DB_NOT_FOUND. */
+enum db_status
+db_session_view(const char *session_id, struct session_view *v)
+{
+	MYSQL_BIND	 p[2], out[8];
+	unsigned long	 plen[2], len[8];
+	my_bool		 isnull[8], error[8];
+	long long	 ms[2] = { 0, 0 };
+	int		 open = 0, rc;
+	enum db_status	 st;
+	MYSQL_STMT	*s;
+
+	memset(v, 0, sizeof(*v));
+	bind_str(&p[0], session_id, SESSION_ID_LEN, &plen[0]);
+	bind_str(&p[1], session_id, SESSION_ID_LEN, &plen[1]);
+	bind_session_view(out, len, isnull, error, v, &open, ms);
+	if ((st = execute(S_SESSION_VIEW, p, out)) != DB_OK)
+		return st;
+	s = stmts[S_SESSION_VIEW];
+	rc = mysql_stmt_fetch(s);
+	if (rc != 0 && rc != MYSQL_NO_DATA)
+		set_error("fetch session", mysql_stmt_errno(s), rc ==
+		    MYSQL_DATA_TRUNCATED ? "column truncated" : mysql_stmt_error(s));
+	mysql_stmt_free_result(s);
+	if (rc == MYSQL_NO_DATA)
+		return DB_NOT_FOUND;
+	if (rc != 0)
+		return DB_ERROR;
+	if (isnull[4]) {
+		set_error("fetch session", 0, "opened_at_utc out of range");
+		return DB_ERROR;
+	}
+	v->owner_len = len[1];
+	v->state = open ? SESSION_OPEN : SESSION_CLOSED;
+	v->has_label = !isnull[3];
+	v->label_len = isnull[3] ? 0 : len[3];
+	v->opened_at_ms = ms[0];
+	v->has_closed_at = !isnull[5];
+	v->closed_at_ms = ms[1];
+	return DB_OK;
+}
+
+/*
+ * Insert the session n.  *created is 1 when it was stored, 0 when a unique
+ * key matched an existing row instead (the owner's clientEventId, or, very
+ * rarely, the id itself): nothing was changed.
+ */
+enum db_status
+db_session_open(const struct session_new *n, int *created)
+{
+	MYSQL_BIND	p[4];
+	unsigned long	len[4];
+	enum db_status	st;
+
+	bind_str(&p[0], n->session_id, SESSION_ID_LEN, &len[0]);
+	bind_str(&p[1], n->owner, strlen(n->owner), &len[1]);
+	bind_str(&p[2], n->label, n->label_len, &len[2]);
+	bind_str(&p[3], n->client_event_id, n->client_event_id_len, &len[3]);
+	if ((st = execute(S_SESSION_OPEN, p, NULL)) != DB_OK)
+		return st;
+	*created = mysql_stmt_affected_rows(stmts[S_SESSION_OPEN]) == 1;
+	return DB_OK;
+}
+
+/* The id of the session owner opened with clientEventId event, if any. */
+enum db_status
+db_session_by_event(const char *owner, const char *event, size_t event_len,
+    char session_id[SESSION_ID_LEN + 1])
+{
+	MYSQL_BIND	 p[2], out[1];
+	unsigned long	 plen[2], len;
+	my_bool		 isnull, error;
+	enum db_status	 st;
+	MYSQL_STMT	*s;
+	int		 rc;
+
+	memset(session_id, 0, SESSION_ID_LEN + 1);
+	bind_str(&p[0], owner, strlen(owner), &plen[0]);
+	bind_str(&p[1], event, event_len, &plen[1]);
+	bind_out(&out[0], MYSQL_TYPE_STRING, session_id, SESSION_ID_LEN + 1,
+	    &len, &isnull, &error);
+	if ((st = execute(S_SESSION_BY_EVENT, p, out)) != DB_OK)
+		return st;
+	s = stmts[S_SESSION_BY_EVENT];
+	rc = mysql_stmt_fetch(s);
+	if (rc != 0 && rc != MYSQL_NO_DATA)
+		set_error("fetch session id", mysql_stmt_errno(s),
+		    mysql_stmt_error(s));
+	mysql_stmt_free_result(s);
+	if (rc == MYSQL_NO_DATA)
+		return DB_NOT_FOUND;
+	return rc == 0 ? DB_OK : DB_ERROR;
+}
+
+/*
+ * Close the session if it is open and owner's (see sql_session_close for
+ * why this is race-free).  *closed_now is 1 when this call closed it, 0
+ * when nothing changed (closed already, not owner's, or no such session).
+ */
+enum db_status
+db_session_close(const char *session_id, const char *owner, int *closed_now)
+{
+	MYSQL_BIND	p[2];
+	unsigned long	len[2];
+	enum db_status	st;
+
+	bind_str(&p[0], session_id, SESSION_ID_LEN, &len[0]);
+	bind_str(&p[1], owner, strlen(owner), &len[1]);
+	if ((st = execute(S_SESSION_CLOSE, p, NULL)) != DB_OK)
+		return st;
+	*closed_now = mysql_stmt_affected_rows(stmts[S_SESSION_CLOSE]) == 1;
+	return DB_OK;
+}
+
+/* Open health_conn with HEALTH_TIMEOUT on everything.  Returns 0 or -1. */
+static int
+connect_health(void)
+{
+	unsigned int	 t = HEALTH_TIMEOUT;
+	const char	*sock = cfg->db_socket != NULL &&
+			    cfg->db_socket[0] != '\0' ? cfg->db_socket : NULL;
+
+	if ((health_conn = mysql_init(NULL)) == NULL) {
+		set_error("health", 0, "out of memory");
+		return -1;
+	}
+	if (mysql_options(health_conn, MYSQL_OPT_CONNECT_TIMEOUT, &t) ||
+	    mysql_options(health_conn, MYSQL_OPT_READ_TIMEOUT, &t) ||
+	    mysql_options(health_conn, MYSQL_OPT_WRITE_TIMEOUT, &t) ||
+	    mysql_real_connect(health_conn, cfg->db_host, cfg->db_user,
+	    cfg->db_password, cfg->db_name, cfg->db_port, sock, 0) == NULL) {
+		set_error("health connect", mysql_errno(health_conn),
+		    mysql_error(health_conn));
+		close_health();
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Does the database answer within HEALTH_TIMEOUT seconds?  The check has
+ * a connection of its own, with short time-outs, so that it neither waits
+ * behind the worker's long ones nor disturbs its prepared statements; it
+ * is kept between checks and opened again once, time permitting, when the
+ * server has restarted since.  Returns 1 (up) or 0 (down, see
+ * db_last_error).
+ */
+int
+db_health(void)
+{
+	int64_t	start = now_ms();
+	int	attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (health_conn == NULL && connect_health() == -1)
+			return 0;
+		if (mysql_ping(health_conn) == 0)
+			return 1;
+		set_error("health ping", mysql_errno(health_conn),
+		    mysql_error(health_conn));
+		close_health();
+		if (now_ms() - start >= HEALTH_TIMEOUT * 1000)
+			break;		/* no time left for a second try */
+	}
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "route.h"
+#include "stats.h"
 
 #define PATH_MAX_LEN	2048	/* longer SCRIPT_NAME + PATH_INFO is a 404 */
 #define PEER_TIMEOUT	30	/* seconds a stalled peer may hold the worker */
@@ -145,11 +146,13 @@ write_response(FCGX_Request *fr, const struct response *resp)
 
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "%s%s%s" "%s%s%s" "%s%s%s",
-	    resp->status, http_reason(resp->status), resp->body.len,
+	    resp->status, http_reason(resp->status), resp->content_type ?
+	    resp->content_type : "application/json; charset=utf-8",
+	    resp->body.len,
 	    resp->allow ? "Allow: " : "", resp->allow ? resp->allow : "",
 	    resp->allow ? "\r\n" : "",
 	    resp->www_authenticate ? "WWW-Authenticate: " : "",
@@ -299,11 +302,13 @@ serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
 	struct request	req;
 	char		path[PATH_MAX_LEN];
 
+	stats_request_begin();
 	read_request(&req, fr, path, sizeof(path));
 	http_response_reset(resp);
 	route_request(app, &req, resp);
 	write_response(fr, resp);
 	FCGX_Finish_r(fr);
+	stats_request_end(resp->status);
 }
 
 /*

@@ -32,6 +32,7 @@ void
 http_response_reset(struct response *r)
 {
 	r->status = 0;
+	r->content_type = NULL;
 	r->allow = NULL;
 	r->www_authenticate = NULL;
 	r->location[0] = '\0';
@@ -103,4 +104,36 @@ http_reason(int status)
 		if (outcomes[i].status == status)
 			return outcomes[i].message;
 	return "Unknown";
+}
+
+/*
+ * The value of parameter name in a query string ("a=1&b=2"), not decoded:
+ * the values this program takes are plain ASCII.  The first occurrence
+ * wins.  Returns 1 with *val and *len set, or 0 when absent.
+ */
+int
+http_query_param(const char *query, const char *name, const char **val,
+    size_t *len)
+{
+	size_t		 nlen = strlen(name), plen;
+	const char	*p = query;
+
+	while (p != NULL && *p != '\0') {
+		plen = strcspn(p, "&");
+		if (plen > nlen && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
+			*val = p + nlen + 1;
+			*len = plen - nlen - 1;
+			return 1;
+		}
+		if (plen == nlen && strncmp(p, name, nlen) == 0) {
+			*val = p + plen;
+			*len = 0;
+			return 1;
+		}
+		p += plen;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
 }

@@ -3,7 +3,10 @@
 
 #include <json-c/json.h>
 
+#include "db.h"
 #include "json.h"
+#include "stats.h"
+#include "validate.h"
 
 /* One tokener per worker process, reset for each body. */
 static struct json_tokener	*tokener;
@@ -427,4 +430,132 @@ json_record_preview(struct buf *b, const struct preview *p)
 	    (unsigned long)p->units, p->idempotent ? "true" : "false") == -1)
 		return -1;
 	return 0;
+}
+
+/* ,"name":"2025-10-19T14:30:00.000Z" or ,"name":null when !present. */
+static int
+put_time(struct buf *b, const char *name, int64_t ms, int present)
+{
+	char	t[25];
+
+	if (!present)
+		return buf_printf(b, ",\"%s\":null", name);
+	ts_format_utc(ms, t);
+	return buf_printf(b, ",\"%s\":\"%s\"", name, t);
+}
+
+/* ,"name":"s" or ,"name":null when s is NULL. */
+static int
+put_member(struct buf *b, const char *name, const char *s, size_t len)
+{
+	if (buf_printf(b, ",\"%s\":", name) == -1)
+		return -1;
+	return s == NULL ? buf_puts(b, "null") : json_put_string(b, s, len);
+}
+
+/*
+ * A session answer (CONTRACT section 8): {"status":"success","data":{...}},
+ * with "idempotent" when idempotent is 0 or 1 (open and close), not when -1.
+ */
+int
+json_session(struct buf *b, const struct session_view *v, int idempotent)
+{
+	buf_reset(b);
+	if (buf_printf(b, "{\"status\":\"success\",\"data\":{\"sessionId\":"
+	    "\"%s\"", v->session_id) == -1 ||
+	    put_member(b, "label", v->has_label ? v->label : NULL,
+	    v->label_len) == -1 ||
+	    buf_printf(b, ",\"status\":\"%s\"", v->state == SESSION_OPEN ?
+	    "open" : "closed") == -1 ||
+	    put_time(b, "openedAtUtc", v->opened_at_ms, 1) == -1 ||
+	    put_time(b, "closedAtUtc", v->closed_at_ms, v->has_closed_at) == -1 ||
+	    buf_printf(b, ",\"recordCount\":%llu,\"totalUnits\":%llu",
+	    (unsigned long long)v->record_count,
+	    (unsigned long long)v->total_units) == -1)
+		return -1;
+	if (idempotent >= 0 && buf_printf(b, ",\"idempotent\":%s",
+	    idempotent ? "true" : "false") == -1)
+		return -1;
+	return buf_puts(b, "}}");
+}
+
+/* One record object, appended to b. */
+int
+json_record_append(struct buf *b, const struct record_row *r)
+{
+	if (buf_printf(b, "{\"recordId\":\"%s\",\"sessionId\":\"%s\"",
+	    r->record_id, r->session_id) == -1 ||
+	    put_member(b, "workerId", r->worker_id, r->worker_id_len) == -1 ||
+	    put_member(b, "worker_name", r->worker_name,
+	    r->worker_name_len) == -1 ||
+	    buf_printf(b, ",\"units\":%lu", (unsigned long)r->units) == -1 ||
+	    put_time(b, "recordedAtUtc", r->recorded_at_ms, 1) == -1 ||
+	    put_member(b, "clientEventId", r->client_event_id,
+	    r->client_event_id_len) == -1 ||
+	    put_member(b, "idempotencyKey", r->has_idempotency_key ?
+	    r->idempotency_key : NULL, r->idempotency_key_len) == -1 ||
+	    put_time(b, "createdAtUtc", r->created_at_ms, 1) == -1)
+		return -1;
+	return buf_puts(b, "}");
+}
+
+/* {"status":"success","data":<record>} */
+int
+json_record(struct buf *b, const struct record_row *r)
+{
+	buf_reset(b);
+	if (buf_puts(b, "{\"status\":\"success\",\"data\":") == -1 ||
+	    json_record_append(b, r) == -1)
+		return -1;
+	return buf_puts(b, "}");
+}
+
+/* A page of records: begin, then json_record_append with commas, then end. */
+int
+json_page_begin(struct buf *b)
+{
+	buf_reset(b);
+	return buf_puts(b, "{\"status\":\"success\",\"data\":{\"records\":[");
+}
+
+int
+json_page_item(struct buf *b, const struct record_row *r, int first)
+{
+	if (!first && buf_puts(b, ",") == -1)
+		return -1;
+	return json_record_append(b, r);
+}
+
+/* next: the recordId the following page starts after, or NULL. */
+int
+json_page_end(struct buf *b, const char *next)
+{
+	if (next == NULL)
+		return buf_puts(b, "],\"next\":null}}");
+	return buf_printf(b, "],\"next\":\"%s\"}}", next);
+}
+
+/* The status figures (CONTRACT section 8); queue -1 is null. */
+int
+json_status(struct buf *b, const struct stats_figures *f, long queue)
+{
+	char	start[25];
+
+	buf_reset(b);
+	ts_format_utc(f->start_time * 1000, start);
+	if (buf_printf(b, "{\"status\":\"success\",\"data\":{\"startTime\":"
+	    "\"%s\",\"acceptedRequests\":%llu,\"responses\":{\"2xx\":%llu,"
+	    "\"4xx\":%llu,\"5xx\":%llu},\"activeWorkers\":%u,"
+	    "\"idleWorkers\":%u,\"totalWorkers\":%u,\"maxActiveWorkers\":%u,"
+	    "\"workerRestarts\":%llu,\"listenQueue\":", start,
+	    (unsigned long long)f->accepted,
+	    (unsigned long long)f->responses[0],
+	    (unsigned long long)f->responses[1],
+	    (unsigned long long)f->responses[2], f->active,
+	    f->total > f->active ? f->total - f->active : 0, f->total,
+	    f->max_active, (unsigned long long)f->restarts) == -1)
+		return -1;
+	if (queue < 0)
+		return buf_puts(b, "null}}");
+	return buf_printf(b, "%ld}}", queue);
 }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pool.h"
 #include "proc.h"
+#include "stats.h"
 
 static struct config	cfg;		/* in force; a worker has its own copy */
 static struct app	app;
@@ -186,6 +187,7 @@ serve(void *ctx)
 	(void)ctx;
 	set_worker_signals();
 	app.cfg = &cfg;
+	app.listen_fd = listen_fd;
 	app.limits.max_units = cfg.max_units;
 	app.limits.max_clock_skew = cfg.max_clock_skew;
 	/* The connection is opened in the process that serves, after the fork. */
@@ -342,6 +344,12 @@ main(int argc, char *argv[])
 		die("start", err);
 	if (db_init(&cfg) == -1)
 		die("start", "cannot initialise the MariaDB client library");
+	if (stats_init(cfg.workers == 0 ? 1 : POOL_MAX_CHILDREN) == -1)
+		die("start", "cannot map memory for the status figures");
+	if (cfg.workers == 0) {
+		stats_use_slot(0);
+		stats_set_workers(1);
+	}
 	proc_ready();
 	rc = cfg.workers == 0 ? serve(NULL) : pool_run(&ops, NULL, listen_fd);
 	if (standalone)

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "pool.h"
+#include "stats.h"
 
 #define START_GRACE_MS	1000	/* a worker dying younger failed at start */
 #define ROLL_SETTLE_MS	250	/* a replacement's age before the next swap */
@@ -30,6 +31,7 @@
 /* One live worker. */
 struct child {
 	pid_t		pid;
+	unsigned	slot;		/* its figures in stats.c */
 	unsigned	gen;		/* configuration generation it runs */
 	int64_t		started_ms;
 	int64_t		kill_at_ms;	/* retiring: SIGKILL then; 0 = not */
@@ -40,7 +42,7 @@ static struct {
 	void			*ctx;
 	int			 listen_fd;
 	pid_t			 master;
-	struct child		 kids[2 * POOL_MAX_WORKERS + 2];
+	struct child		 kids[POOL_MAX_CHILDREN];
 	size_t			 nkids;
 	unsigned		 gen;		/* bumped by each good reload */
 	int			 want;		/* workers wanted */
@@ -50,6 +52,9 @@ static struct {
 	int64_t			 spawn_after_ms; /* back-off until then */
 	int			 stopping;
 	int64_t			 stop_deadline_ms;
+	unsigned		 spawned;	/* workers started so far */
+	unsigned		 initial;	/* of which the first set */
+	unsigned char		 slot_used[POOL_MAX_CHILDREN];
 } P;
 
 static int64_t
@@ -143,25 +148,45 @@ run_worker(const sigset_t *oldmask)
 	exit(P.ops->serve(P.ctx));
 }
 
+/* The lowest stats slot no live worker holds (there is one: see spawn). */
+static unsigned
+free_slot(void)
+{
+	unsigned	slot;
+
+	for (slot = 0; P.slot_used[slot]; slot++)
+		;
+	return slot;
+}
+
 /* Fork one worker of the current generation.  Returns 0 or -1. */
 static int
 spawn(const sigset_t *oldmask)
 {
 	struct child	*c;
 	pid_t		 pid;
+	unsigned	 slot;
 
 	if (P.nkids == sizeof(P.kids) / sizeof(P.kids[0])) {
 		log_warnx("no room for another worker (%zu running)", P.nkids);
 		return -1;
 	}
+	slot = free_slot();
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
 		P.spawn_after_ms = now_ms() + BACKOFF_MAX_MS / 10;
 		return -1;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		stats_use_slot(slot);
 		run_worker(oldmask);
+	}
+	if (++P.spawned > P.initial)
+		stats_count_restart();
 	c = &P.kids[P.nkids++];
+	stats_set_workers((unsigned)P.nkids);
+	c->slot = slot;
+	P.slot_used[slot] = 1;
 	c->pid = pid;
 	c->gen = P.gen;
 	c->started_ms = now_ms();
@@ -214,7 +239,10 @@ reap(void)
 		if (i == P.nkids)
 			continue;
 		account_death(&P.kids[i], status, now_ms());
+		stats_slot_reset(P.kids[i].slot);
+		P.slot_used[P.kids[i].slot] = 0;
 		P.kids[i] = P.kids[--P.nkids];
+		stats_set_workers((unsigned)P.nkids);
 	}
 }
 
@@ -401,6 +429,7 @@ pool_run(const struct pool_ops *ops, void *ctx, int listen_fd)
 	P.listen_fd = listen_fd;
 	P.master = getpid();
 	P.want = ops->workers(ctx);
+	P.initial = (unsigned)P.want;
 	pool_sigset(&set);
 	if (sigprocmask(SIG_BLOCK, &set, &oldmask) == -1)
 		fatal("sigprocmask");

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
+#include "api.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
@@ -158,85 +158,19 @@ decide(struct decision *d, const struct record_input *in, const char *user)
 }
 
 /*
- * The checks of CONTRACT section 1 that come before the fields, in their
- * order: token (401), size (413), media type (400).  Fills user and returns
- * 0, or answers and returns -1.
- */
-static int
-check_request(struct app *app, struct request *req, struct response *resp,
-    char user[USER_ID_MAX + 1])
-{
-	const char	*why = NULL;
-	char		 detail[96];
-
-	switch (auth_check(req->authorization, time(NULL), user, &why)) {
-	case AUTH_OK:
-		break;
-	case AUTH_NO_TOKEN:
-		resp->www_authenticate = "Bearer";
-		http_error(resp, OUT_UNAUTHORIZED,
-		    "an Authorization: Bearer token is required");
-		return -1;
-	default:
-		resp->www_authenticate = "Bearer error=\"invalid_token\"";
-		http_error(resp, OUT_UNAUTHORIZED, why != NULL ? why :
-		    "invalid token");
-		return -1;
-	}
-	if (req->content_length > (long long)app->cfg->max_body) {
-		snprintf(detail, sizeof(detail), "request body is larger than "
-		    "%zu bytes", app->cfg->max_body);
-		http_error(resp, OUT_TOO_LARGE, detail);
-		return -1;
-	}
-	if (!http_content_type_is_json(req->content_type)) {
-		http_error(resp, OUT_BAD_REQUEST,
-		    "Content-Type must be application/json");
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Read, parse and validate the body into in; *body owns what in points to.
+ * Check the request and its body into in; *body owns what in points to.
  * Returns 0, or answers and returns -1.
  */
 static int
 read_input(struct app *app, struct request *req, struct response *resp,
-    struct jbody **body, struct record_input *in)
+    char user[USER_ID_MAX + 1], struct jbody **body, struct record_input *in)
 {
 	struct vfail	 fail;
-	const char	*why = NULL, *key = req->idempotency_key;
-	char		 detail[96];
+	const char	*key = req->idempotency_key;
 
-	if (req->content_length == -2) {
-		http_error(resp, OUT_BAD_REQUEST,
-		    "Content-Length is not a number");
+	if (api_user(req, resp, user) == -1 ||
+	    api_read_json(app, req, resp, 0, body) == -1)
 		return -1;
-	}
-	switch (http_read_body(req, &app->body, app->cfg->max_body)) {
-	case 0:
-		break;
-	case -3:
-		http_fault(resp, OUT_INTERNAL, "out of memory reading body");
-		return -1;
-	case -2:
-		snprintf(detail, sizeof(detail), "request body is larger than "
-		    "%zu bytes", app->cfg->max_body);
-		http_error(resp, OUT_TOO_LARGE, detail);
-		return -1;
-	default:
-		http_error(resp, OUT_BAD_REQUEST,
-		    "request body is shorter than its Content-Length");
-		return -1;
-	}
-	if (json_body_parse(app->body.data, app->body.len, body, &why) == -1) {
-		if (why == NULL)
-			http_fault(resp, OUT_INTERNAL, "out of memory parsing body");
-		else
-			http_error(resp, OUT_BAD_REQUEST, why);
-		return -1;
-	}
 	if (validate_record(*body, key, key != NULL ? strlen(key) : 0,
 	    &app->limits, time(NULL), in, &fail) == -1) {
 		http_error(resp, OUT_BAD_REQUEST, fail.detail);
@@ -285,8 +219,7 @@ record_create(struct app *app, struct request *req, struct response *resp)
 	struct jbody		*body = NULL;
 	char			 user[USER_ID_MAX + 1];
 
-	if (check_request(app, req, resp, user) == -1 ||
-	    read_input(app, req, resp, &body, &in) == -1)
+	if (read_input(app, req, resp, user, &body, &in) == -1)
 		goto done;
 	if (in.auth0_id != NULL && (in.auth0_id_len != strlen(user) ||
 	    memcmp(in.auth0_id, user, in.auth0_id_len) != 0)) {
@@ -299,4 +232,37 @@ record_create(struct app *app, struct request *req, struct response *resp)
 	answer(resp, &d, &in);
 done:
 	json_body_free(body);
+}
+
+/* GET /api/control/production/records/{recordId}, to its session's owner. */
+void
+record_get(struct app *app, struct request *req, struct response *resp)
+{
+	struct record_row	r;
+	struct session_row	s;
+	enum db_status		st;
+	char			user[USER_ID_MAX + 1], id[RECORD_ID_LEN + 1];
+
+	(void)app;
+	if (api_user(req, resp, user) == -1)
+		return;
+	if (api_record_id(req->param, req->param_len, id) == -1 ||
+	    (st = db_record_by_public_id(id, &r)) == DB_NOT_FOUND) {
+		http_error(resp, OUT_NOT_FOUND, "no such record");
+		return;
+	}
+	if (st != DB_OK || (st = db_session_get(r.session_id, &s)) != DB_OK) {
+		api_db_fault(resp, st == DB_NOT_FOUND ? DB_ERROR : st);
+		return;
+	}
+	if (strcmp(s.owner, user) != 0) {
+		http_error(resp, OUT_FORBIDDEN, "the record's session belongs "
+		    "to another user");
+		return;
+	}
+	if (json_record(&resp->body, &r) == -1) {
+		http_fault(resp, OUT_INTERNAL, "out of memory building answer");
+		return;
+	}
+	resp->status = 200;
 }

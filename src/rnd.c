@@ -2,6 +2,7 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "rnd.h"
@@ -57,4 +58,21 @@ int
 rnd_request_id(char out[17])
 {
 	return rnd_hex(out, 8);
+}
+
+/*
+ * A session id made the way MongoDB makes an ObjectId: the time in seconds
+ * as 4 big-endian bytes (8 hex digits), then 8 random bytes, 24 hex digits
+ * in all.  Ids sort roughly by creation time.
+ */
+int
+rnd_session_id(char out[25], time_t now)
+{
+	static const char	digits[] = "0123456789abcdef";
+	uint32_t		t = (uint32_t)now;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		out[i] = digits[(t >> (28 - 4 * i)) & 0xf];
+	return rnd_hex(out + 8, 8);
 }

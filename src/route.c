@@ -2,28 +2,79 @@
 #include <string.h>
 
 #include "app.h"
+#include "control.h"
 #include "record.h"
 #include "route.h"
+#include "session.h"
 
 typedef void (*handler)(struct app *, struct request *, struct response *);
 
 struct route {
 	const char	*method;
-	const char	*path;		/* the full request path */
+	const char	*path;		/* the full request path; "{}" stands
+					   for one non-empty segment */
 	handler		 handle;
 };
 
+#define PROD	"/api/control/production"
+
 static const struct route routes[] = {
-	{ "POST", "/api/control/production/records", record_create },
+	{ "POST", PROD "/records",			record_create },
+	{ "GET",  PROD "/records/{}",			record_get },
+	{ "POST", PROD "/sessions",			session_open },
+	{ "GET",  PROD "/sessions/{}",			session_get },
+	{ "POST", PROD "/sessions/{}/close",		session_close },
+	{ "GET",  PROD "/sessions/{}/records",		session_records },
+	{ "GET",  "/api/control/health",		control_health },
+	{ "GET",  "/api/control/status",		control_status },
 };
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
-/* Methods served on the path of route r, for the 405's Allow header. */
-static const char *
-allowed_methods(const struct route *r)
+/*
+ * Does path (len bytes) match pattern?  On a match, *param and *param_len
+ * give the segment "{}" stood for (NULL when the pattern has none).
+ */
+static int
+match(const char *pattern, const char *path, size_t len, const char **param,
+    size_t *param_len)
 {
-	/* One method per path today; a path served by several lists them. */
-	return r->method;
+	const char	*hole = strstr(pattern, "{}");
+	size_t		 head, tail, seg;
+
+	*param = NULL;
+	*param_len = 0;
+	if (hole == NULL)
+		return strlen(pattern) == len && memcmp(pattern, path, len) == 0;
+	head = (size_t)(hole - pattern);
+	tail = strlen(hole + 2);
+	if (len <= head + tail || memcmp(pattern, path, head) != 0 ||
+	    memcmp(hole + 2, path + len - tail, tail) != 0)
+		return 0;
+	seg = len - head - tail;
+	if (memchr(path + head, '/', seg) != NULL)
+		return 0;
+	*param = path + head;
+	*param_len = seg;
+	return 1;
+}
+
+/* The methods served on a path, for the 405's Allow header. */
+static const char *
+allowed_methods(const struct request *req, char *out, size_t outsz)
+{
+	const char	*param;
+	size_t		 i, plen;
+
+	out[0] = '\0';
+	for (i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].path, req->path, req->path_len, &param,
+		    &plen) || strstr(out, routes[i].method) != NULL)
+			continue;
+		if (out[0] != '\0')
+			strncat(out, ", ", outsz - strlen(out) - 1);
+		strncat(out, routes[i].method, outsz - strlen(out) - 1);
+	}
+	return out;
 }
 
 /*
@@ -33,21 +84,22 @@ allowed_methods(const struct route *r)
 void
 route_request(struct app *app, struct request *req, struct response *resp)
 {
-	const struct route	*path_match = NULL;
-	size_t			 i;
+	static char	 allow[32];
+	int		 path_known = 0;
+	size_t		 i;
 
 	for (i = 0; i < NROUTES; i++) {
-		if (strlen(routes[i].path) != req->path_len ||
-		    memcmp(routes[i].path, req->path, req->path_len) != 0)
+		if (!match(routes[i].path, req->path, req->path_len,
+		    &req->param, &req->param_len))
 			continue;
 		if (strcmp(routes[i].method, req->method) == 0) {
 			routes[i].handle(app, req, resp);
 			return;
 		}
-		path_match = &routes[i];
+		path_known = 1;
 	}
-	if (path_match != NULL) {
-		resp->allow = allowed_methods(path_match);
+	if (path_known) {
+		resp->allow = allowed_methods(req, allow, sizeof(allow));
 		http_error(resp, OUT_METHOD_NOT_ALLOWED,
 		    "this path does not serve that method");
 		return;

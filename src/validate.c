@@ -90,12 +90,12 @@ is_space(unsigned long cp)
 }
 
 /*
- * Check a text field: valid UTF-8, no control characters, 1..max code
+ * Check a text field: valid UTF-8, no control characters, min..max code
  * points and, when need_ink, not white space only.  Returns 0 or -1 with
  * fail set.
  */
 static int
-check_text(const struct jvalue *v, const char *field, size_t max,
+check_text(const struct jvalue *v, const char *field, size_t min, size_t max,
     int need_ink, struct vfail *fail)
 {
 	const unsigned char	*s = (const unsigned char *)v->str;
@@ -113,9 +113,9 @@ check_text(const struct jvalue *v, const char *field, size_t max,
 		ink |= !is_space(cp);
 		count++;
 	}
-	if (count == 0 || count > max)
-		return refuse(fail, field, "%s must be 1 to %zu characters long",
-		    field, max);
+	if (count < min || count > max)
+		return refuse(fail, field, "%s must be %zu to %zu characters "
+		    "long", field, min, max);
 	if (need_ink && !ink)
 		return refuse(fail, field, "%s must not be only white space",
 		    field);
@@ -404,7 +404,7 @@ v_worker_id(const struct jvalue *v, const struct vctx *c,
 	(void)c;
 	in->worker_id = v->str;
 	in->worker_id_len = v->len;
-	return check_text(v, "workerId", WORKER_ID_MAX, 0, fail);
+	return check_text(v, "workerId", 1, WORKER_ID_MAX, 0, fail);
 }
 
 static int
@@ -414,7 +414,7 @@ v_worker_name(const struct jvalue *v, const struct vctx *c,
 	(void)c;
 	in->worker_name = v->str;
 	in->worker_name_len = v->len;
-	return check_text(v, "worker_name", WORKER_NAME_MAX, 1, fail);
+	return check_text(v, "worker_name", 1, WORKER_NAME_MAX, 1, fail);
 }
 
 /* Optional, default 1; a whole number in [1, max_units]. */
@@ -561,6 +561,44 @@ validate_record(const struct jbody *body, const char *key_header,
 			    f->name, type_name(f->type), type_name(v.type));
 		if (f->check(&v, &c, in, fail) == -1)
 			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Check the body of POST sessions (CONTRACT section 8): an optional label
+ * of up to LABEL_MAX characters and an optional clientEventId, both
+ * strings when present.  body NULL is an empty body.  Returns 0 or -1 with
+ * fail set; in's strings point into body.
+ */
+int
+validate_session(const struct jbody *body, struct session_input *in,
+    struct vfail *fail)
+{
+	struct jvalue	v = { JT_ABSENT, NULL, 0 };
+
+	memset(in, 0, sizeof(*in));
+	if (body != NULL)
+		json_body_get(body, "label", &v);
+	if (v.type != JT_ABSENT && v.type != JT_STRING)
+		return refuse(fail, "label", "label must be a string, not %s",
+		    type_name(v.type));
+	if (v.type == JT_STRING) {
+		if (check_text(&v, "label", 0, LABEL_MAX, 0, fail) == -1)
+			return -1;
+		in->label = v.str;
+		in->label_len = v.len;
+	}
+	if (body != NULL)
+		json_body_get(body, "clientEventId", &v);
+	if (v.type != JT_ABSENT && v.type != JT_STRING)
+		return refuse(fail, "clientEventId", "clientEventId must be a "
+		    "string, not %s", type_name(v.type));
+	if (v.type == JT_STRING) {
+		in->client_event_id = v.str;
+		in->client_event_id_len = v.len;
+		return check_token(v.str, v.len, "clientEventId",
+		    "clientEventId", CLIENT_EVENT_ID_MAX, fail);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@ struct app {
 	const struct config	*cfg;
 	struct limits		 limits;	/* from cfg, for validate */
 	struct buf		 body;		/* request body, reused */
+	int			 listen_fd;	/* the socket workers accept on */
 };
 
 #endif

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "allow.h"
+
 /* Token algorithms the configuration may allow (CONTRACT section 6). */
 enum cfg_alg {
 	ALG_HS256, ALG_HS384, ALG_HS512,
@@ -41,6 +43,7 @@ struct config {
 	size_t		 max_body;		/* bytes, 16384 */
 	unsigned	 max_units;		/* 1000000 */
 	long		 max_clock_skew;	/* seconds, 300 */
+	struct allow	 status_allow;		/* who may read /api/control/status */
 };
 
 /* config.c */

@@ -36,6 +36,7 @@ struct record_row {
 	int		has_idempotency_key;
 	char		auth0_id[USER_ID_MAX * 4 + 1];	/* column holds 255 characters */
 	size_t		auth0_id_len;
+	int64_t		created_at_ms;
 };
 
 enum session_state { SESSION_OPEN, SESSION_CLOSED };
@@ -45,6 +46,35 @@ struct session_row {
 	size_t			owner_len;
 	enum session_state	state;
 };
+
+/* A session as the API shows it, with totals counted from its records. */
+struct session_view {
+	char			session_id[SESSION_ID_LEN + 1];
+	char			owner[USER_ID_MAX * 4 + 1];
+	size_t			owner_len;
+	enum session_state	state;
+	char			label[LABEL_MAX * 4 + 1];
+	size_t			label_len;
+	int			has_label;
+	int64_t			opened_at_ms;
+	int64_t			closed_at_ms;
+	int			has_closed_at;
+	uint64_t		record_count;
+	uint64_t		total_units;
+};
+
+/* A session to open: the id is made by the caller. */
+struct session_new {
+	char		 session_id[SESSION_ID_LEN + 1];
+	const char	*owner;
+	const char	*label;			/* NULL when absent */
+	size_t		 label_len;
+	const char	*client_event_id;	/* NULL when absent */
+	size_t		 client_event_id_len;
+};
+
+/* Called for each record of a page, in order; non-zero stops. */
+typedef int (*db_record_fn)(const struct record_row *, void *);
 
 /* Outcome of the one-statement insert. */
 enum db_insert {
@@ -64,6 +94,17 @@ enum db_status	db_record_by_id(uint64_t id, struct record_row *);
 enum db_status	db_record_by_keys(const struct record_input *, const char *user,
 		    struct record_row *);
 enum db_status	db_session_get(const char *session_id, struct session_row *);
+enum db_status	db_session_view(const char *session_id, struct session_view *);
+enum db_status	db_session_open(const struct session_new *, int *created);
+enum db_status	db_session_by_event(const char *owner, const char *event,
+		    size_t event_len, char session_id[SESSION_ID_LEN + 1]);
+enum db_status	db_session_close(const char *session_id, const char *owner,
+		    int *closed_now);
+enum db_status	db_record_by_public_id(const char *record_id,
+		    struct record_row *);
+enum db_status	db_record_page(const char *session_id, uint64_t after_id,
+		    unsigned limit, db_record_fn, void *);
+int		db_health(void);
 const char	*db_last_error(void);
 
 #endif

@@ -34,10 +34,13 @@ struct request {
 	const char	*idempotency_key;	/* HTTP_IDEMPOTENCY_KEY or NULL */
 	const char	*remote_addr;		/* REMOTE_ADDR or NULL */
 	void		*io;			/* the front end's stream, for http_read_body */
+	const char	*param;			/* the route's {id} segment, or NULL */
+	size_t		 param_len;
 };
 
 struct response {
 	int		 status;		/* HTTP status */
+	const char	*content_type;		/* NULL: application/json; charset=utf-8 */
 	const char	*allow;			/* Allow header (405) or NULL */
 	const char	*www_authenticate;	/* WWW-Authenticate (401) or NULL */
 	char		 location[128];		/* Location (201) or "" */
@@ -50,6 +53,8 @@ void	http_response_reset(struct response *);
 void	http_error(struct response *, enum outcome, const char *detail);
 void	http_fault(struct response *, enum outcome, const char *cause);
 int	http_content_type_is_json(const char *);
+int	http_query_param(const char *query, const char *name, const char **val,
+	    size_t *len);
 const char	*http_reason(int status);
 
 /* fcgi.c: read the whole body into b, refusing more than max bytes. */

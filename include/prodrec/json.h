@@ -29,6 +29,9 @@ struct jvalue {
 };
 
 struct jbody;		/* a parsed request object, opaque */
+struct record_row;	/* db.h */
+struct session_view;	/* db.h */
+struct stats_figures;	/* stats.h */
 
 /* What a 201/200 answer to a create shows of the record. */
 struct preview {
@@ -48,5 +51,12 @@ int	json_string_in_array(const char *json, const char *want);
 int	json_put_string(struct buf *, const char *, size_t);
 int	json_error_body(struct buf *, const char *message, const char *error);
 int	json_record_preview(struct buf *, const struct preview *);
+int	json_session(struct buf *, const struct session_view *, int idempotent);
+int	json_record(struct buf *, const struct record_row *);
+int	json_record_append(struct buf *, const struct record_row *);
+int	json_page_begin(struct buf *);
+int	json_page_item(struct buf *, const struct record_row *, int first);
+int	json_page_end(struct buf *, const char *next);
+int	json_status(struct buf *, const struct stats_figures *, long queue);
 
 #endif

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #define POOL_MAX_WORKERS	1024	/* the largest PRODREC_WORKERS */
+#define POOL_MAX_CHILDREN	(2 * POOL_MAX_WORKERS + 2) /* during a reload */
 
 /* What the pool asks of the program; ctx is passed back unchanged. */
 struct pool_ops {

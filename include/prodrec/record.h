@@ -1,4 +1,4 @@
-/* record.h: the create-record handler. */
+/* record.h: the record handlers: create one, read one. */
 #ifndef PRODREC_RECORD_H
 #define PRODREC_RECORD_H
 
@@ -7,5 +7,6 @@
 
 /* record.c */
 void	record_create(struct app *, struct request *, struct response *);
+void	record_get(struct app *, struct request *, struct response *);
 
 #endif

@@ -14,6 +14,7 @@
 #define CLIENT_EVENT_ID_MAX	128
 #define IDEMPOTENCY_KEY_MAX	255
 #define USER_ID_MAX		255	/* bytes of the token's user claim */
+#define LABEL_MAX		128	/* characters of a session's label */
 
 /* Limits a request is checked against (from the configuration). */
 struct limits {
@@ -42,6 +43,14 @@ struct record_input {
 	size_t		 auth0_id_len;
 };
 
+/* A validated open-session request; strings point into the body. */
+struct session_input {
+	const char	*label;			/* NULL when absent */
+	size_t		 label_len;
+	const char	*client_event_id;	/* NULL when absent */
+	size_t		 client_event_id_len;
+};
+
 /* Why a request was refused: the field and the rule, for the 400's "error". */
 struct vfail {
 	const char	*field;		/* e.g. "units" */
@@ -52,6 +61,8 @@ struct vfail {
 int	validate_record(const struct jbody *, const char *key_header,
 	    size_t key_header_len, const struct limits *, time_t now,
 	    struct record_input *, struct vfail *);
+int	validate_session(const struct jbody *, struct session_input *,
+	    struct vfail *);
 int	ts_parse_utc(const char *, size_t, int64_t *ms);
 void	ts_format_utc(int64_t ms, char out[25]);
 

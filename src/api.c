@@ -1,0 +1,168 @@
+/* api.c: the steps every API handler shares: token, body, path ids, faults. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "auth.h"
+
+/*
+ * The token (CONTRACT section 2): fills user and returns 0, or answers 401
+ * with its WWW-Authenticate challenge and returns -1.
+ */
+int
+api_user(const struct request *req, struct response *resp,
+    char user[USER_ID_MAX + 1])
+{
+	const char	*why = NULL;
+
+	switch (auth_check(req->authorization, time(NULL), user, &why)) {
+	case AUTH_OK:
+		return 0;
+	case AUTH_NO_TOKEN:
+		resp->www_authenticate = "Bearer";
+		http_error(resp, OUT_UNAUTHORIZED,
+		    "an Authorization: Bearer token is required");
+		return -1;
+	default:
+		resp->www_authenticate = "Bearer error=\"invalid_token\"";
+		http_error(resp, OUT_UNAUTHORIZED, why != NULL ? why :
+		    "invalid token");
+		return -1;
+	}
+}
+
+static void
+too_large(struct response *resp, size_t max)
+{
+	char	detail[96];
+
+	snprintf(detail, sizeof(detail), "request body is larger than %zu "
+	    "bytes", max);
+	http_error(resp, OUT_TOO_LARGE, detail);
+}
+
+/* Read the whole body into app->body.  Returns 0, or answers and -1. */
+static int
+read_body(struct app *app, struct request *req, struct response *resp)
+{
+	if (req->content_length == -2) {
+		http_error(resp, OUT_BAD_REQUEST,
+		    "Content-Length is not a number");
+		return -1;
+	}
+	switch (http_read_body(req, &app->body, app->cfg->max_body)) {
+	case 0:
+		return 0;
+	case -3:
+		http_fault(resp, OUT_INTERNAL, "out of memory reading body");
+		return -1;
+	case -2:
+		too_large(resp, app->cfg->max_body);
+		return -1;
+	default:
+		http_error(resp, OUT_BAD_REQUEST,
+		    "request body is shorter than its Content-Length");
+		return -1;
+	}
+}
+
+static int
+not_json(struct response *resp)
+{
+	http_error(resp, OUT_BAD_REQUEST, "Content-Type must be "
+	    "application/json");
+	return -1;
+}
+
+/*
+ * The body checks of CONTRACT section 1, in order: size (413), media type
+ * (400), a JSON object (400).  With optional, an empty body is no body:
+ * *body stays NULL and no media type is needed.  Returns 0 with *body set
+ * (the caller frees it), or answers and returns -1.
+ */
+int
+api_read_json(struct app *app, struct request *req, struct response *resp,
+    int optional, struct jbody **body)
+{
+	const char	*why = NULL;
+	int		 is_json = http_content_type_is_json(req->content_type);
+
+	*body = NULL;
+	if (req->content_length > (long long)app->cfg->max_body) {
+		too_large(resp, app->cfg->max_body);
+		return -1;
+	}
+	if (!optional && !is_json)
+		return not_json(resp);
+	if (read_body(app, req, resp) == -1)
+		return -1;
+	if (optional && app->body.len == 0)
+		return 0;
+	if (!is_json)
+		return not_json(resp);
+	if (json_body_parse(app->body.data, app->body.len, body, &why) == -1) {
+		if (why == NULL)
+			http_fault(resp, OUT_INTERNAL, "out of memory parsing "
+			    "body");
+		else
+			http_error(resp, OUT_BAD_REQUEST, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * The session id in the path, lower-cased into out.  One that is not 24
+ * hexadecimal digits names no session: 404, and -1.
+ */
+int
+api_session_id(const struct request *req, struct response *resp,
+    char out[SESSION_ID_LEN + 1])
+{
+	size_t	i;
+	char	c;
+
+	for (i = 0; i < req->param_len && i < SESSION_ID_LEN; i++) {
+		c = req->param[i];
+		out[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
+		if (!is_hex(out[i]))
+			break;
+	}
+	if (i != SESSION_ID_LEN || req->param_len != SESSION_ID_LEN) {
+		http_error(resp, OUT_NOT_FOUND, "no such session");
+		return -1;
+	}
+	out[SESSION_ID_LEN] = '\0';
+	return 0;
+}
+
+/* Is s (len bytes) a recordId, "rec_" and 16 lower-case hex digits?  0 or -1. */
+int
+api_record_id(const char *s, size_t len, char out[RECORD_ID_LEN + 1])
+{
+	size_t	i;
+
+	if (len != RECORD_ID_LEN || memcmp(s, "rec_", 4) != 0)
+		return -1;
+	for (i = 4; i < RECORD_ID_LEN; i++)
+		if (!is_hex(s[i]))
+			return -1;
+	memcpy(out, s, RECORD_ID_LEN);
+	out[RECORD_ID_LEN] = '\0';
+	return 0;
+}
+
+/* A 503 while the database is unreachable, else a 500, with its log line. */
+void
+api_db_fault(struct response *resp, enum db_status st)
+{
+	http_fault(resp, st == DB_UNAVAILABLE ? OUT_UNAVAILABLE : OUT_INTERNAL,
+	    db_last_error());
+}

@@ -1,0 +1,165 @@
+/*
+ * stats.c: the pool's figures for /api/control/status, in one shared
+ * anonymous mapping the master creates before it forks.  Each worker
+ * counts into a slot of its own (a cache line no other process writes),
+ * with relaxed atomic adds: no lock on the hot path.  A reader adds the
+ * slots up.  A slot outlives its worker: the next worker in it goes on
+ * counting, so the totals never lose a dead worker's figures.  The number
+ * of active workers is one shared counter, so that its maximum can be kept
+ * with a compare-and-swap; the master takes back a slot's "busy" mark when
+ * its worker died in the middle of a request.
+ */
+#include <sys/mman.h>
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "stats.h"
+
+struct slot {
+	_Atomic uint64_t	accepted;
+	_Atomic uint64_t	responses[3];
+	_Atomic unsigned	busy;
+} __attribute__((aligned(64)));
+
+struct shared {
+	int64_t			start_time;
+	unsigned		nslots;
+	_Atomic unsigned	used;		/* slots ever used: 0..used-1 */
+	_Atomic uint64_t	restarts;
+	_Atomic unsigned	total;
+	_Atomic unsigned	active;
+	_Atomic unsigned	max_active;
+	struct slot		slots[];
+};
+
+static struct shared	*S;
+static struct slot	*mine;		/* this worker's slot, or NULL */
+
+/*
+ * Map room for slots workers; call once, before the first fork.  The
+ * pages of unused slots are never touched, so never allocated.
+ * Returns 0 or -1.
+ */
+int
+stats_init(unsigned slots)
+{
+	size_t	size = sizeof(struct shared) + slots * sizeof(struct slot);
+	void	*p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED) {
+		log_warn("mmap of %zu bytes for the status figures", size);
+		return -1;
+	}
+	S = p;
+	S->start_time = (int64_t)time(NULL);
+	S->nslots = slots;
+	return 0;
+}
+
+void
+stats_set_workers(unsigned total)
+{
+	if (S != NULL)
+		atomic_store_explicit(&S->total, total, memory_order_relaxed);
+}
+
+void
+stats_count_restart(void)
+{
+	if (S != NULL)
+		atomic_fetch_add_explicit(&S->restarts, 1, memory_order_relaxed);
+}
+
+/*
+ * In the master, once the worker in slot has gone: if it died while
+ * serving, it is no longer active.
+ */
+void
+stats_slot_reset(unsigned slot)
+{
+	if (S == NULL || slot >= S->nslots)
+		return;
+	if (atomic_exchange_explicit(&S->slots[slot].busy, 0,
+	    memory_order_relaxed) != 0)
+		atomic_fetch_sub_explicit(&S->active, 1, memory_order_relaxed);
+}
+
+/* In a new worker (or the lone process, slot 0): count into slot. */
+void
+stats_use_slot(unsigned slot)
+{
+	unsigned	used;
+
+	if (S == NULL || slot >= S->nslots)
+		return;
+	mine = &S->slots[slot];
+	used = atomic_load_explicit(&S->used, memory_order_relaxed);
+	while (used < slot + 1 && !atomic_compare_exchange_weak_explicit(
+	    &S->used, &used, slot + 1, memory_order_relaxed,
+	    memory_order_relaxed))
+		;
+}
+
+/* A request was taken: count it, and this worker as active. */
+void
+stats_request_begin(void)
+{
+	unsigned	n, max;
+
+	if (mine == NULL)
+		return;
+	atomic_fetch_add_explicit(&mine->accepted, 1, memory_order_relaxed);
+	atomic_store_explicit(&mine->busy, 1, memory_order_relaxed);
+	n = atomic_fetch_add_explicit(&S->active, 1, memory_order_relaxed) + 1;
+	max = atomic_load_explicit(&S->max_active, memory_order_relaxed);
+	while (n > max && !atomic_compare_exchange_weak_explicit(
+	    &S->max_active, &max, n, memory_order_relaxed,
+	    memory_order_relaxed))
+		;
+}
+
+/* The answer was written with status: count its class; idle again. */
+void
+stats_request_end(int status)
+{
+	int	class = status >= 500 ? 2 : status >= 400 ? 1 : 0;
+
+	if (mine == NULL)
+		return;
+	atomic_fetch_add_explicit(&mine->responses[class], 1,
+	    memory_order_relaxed);
+	if (atomic_exchange_explicit(&mine->busy, 0, memory_order_relaxed))
+		atomic_fetch_sub_explicit(&S->active, 1, memory_order_relaxed);
+}
+
+/* Add the slots up into f (all zero before stats_init). */
+void
+stats_read(struct stats_figures *f)
+{
+	unsigned	i, used;
+	int		c;
+
+	memset(f, 0, sizeof(*f));
+	if (S == NULL)
+		return;
+	f->start_time = S->start_time;
+	used = atomic_load_explicit(&S->used, memory_order_relaxed);
+	for (i = 0; i < used && i < S->nslots; i++) {
+		f->accepted += atomic_load_explicit(&S->slots[i].accepted,
+		    memory_order_relaxed);
+		for (c = 0; c < 3; c++)
+			f->responses[c] += atomic_load_explicit(
+			    &S->slots[i].responses[c], memory_order_relaxed);
+	}
+	f->restarts = atomic_load_explicit(&S->restarts, memory_order_relaxed);
+	f->total = atomic_load_explicit(&S->total, memory_order_relaxed);
+	f->active = atomic_load_explicit(&S->active, memory_order_relaxed);
+	f->max_active = atomic_load_explicit(&S->max_active,
+	    memory_order_relaxed);
+}
