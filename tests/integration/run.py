@@ -38,6 +38,10 @@ MODULES = [
     "test_concurrency",
     "test_pool",
     "test_deploy",
+    "test_sessions",
+    "test_migrations",
+    "test_control",       # stops MariaDB once, for health's 503
+    "test_openapi",       # stops MariaDB once, for the 503s
     "test_database",      # restarts MariaDB: last
 ]
 

@@ -19,7 +19,8 @@ class _Paths(Base):
     def test_unknown_paths_404_before_401(self):
         for path in ("/api/control/production/record",
                      "/api/control/production/recordsx",
-                     "/api/control/production/records/extra",
+                     "/api/control/production/records/extra/more",
+                     "/api/control/production/sessions/x/y/close",
                      "/api/control/production",
                      "/api/control/production/RECORDS",
                      "/api/nothing"):
