@@ -1,19 +1,33 @@
 -- Least privilege for the prodrec program's account.
 --
 -- Create the account first, with a password of your own, then run this file
--- against the service's database:
+-- against the service's database, after sql/schema.sql:
 --
 --   CREATE USER IF NOT EXISTS 'prodrec'@'localhost' IDENTIFIED BY '...';
 --   mariadb prodrec < sql/grants.sql
 --
--- The program reads sessions and records and inserts records; it never
--- changes or deletes a record.  Its insert is an
--- INSERT ... ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), which needs the
--- UPDATE privilege on the table (MariaDB checks it for every inserted column,
--- so a grant on the id column alone is refused); the clause itself leaves
--- the row as it was.  Opening and closing sessions through SQL is a
--- DBA's job and needs no grant here.
+-- GRANT only adds: running this again, or over the grants of an earlier
+-- release, is safe.
+--
+-- Sessions: the program opens them with an INSERT ... ON DUPLICATE KEY
+-- UPDATE session_id = session_id (a replayed open changes nothing and finds
+-- its session by owner and clientEventId) and closes them with an UPDATE of
+-- status and closed_at_utc.  MariaDB checks the UPDATE privilege of an
+-- INSERT ... ON DUPLICATE KEY UPDATE for every inserted column, so a grant on
+-- a few columns is refused: UPDATE on the table.  The trigger that records
+-- closed_at_utc runs with its creator's rights and needs nothing here.
+--
+-- Records: the program reads them and inserts them; it never changes or
+-- deletes one.  Its insert is an INSERT ... ON DUPLICATE KEY UPDATE id =
+-- LAST_INSERT_ID(id), which needs UPDATE on the table for the same reason;
+-- the clause itself leaves the row as it was.
+--
+-- The views are SQL SECURITY INVOKER (they read with the reader's own
+-- rights, which the table grants above give); schema_version tells which
+-- schema the database has.  Deleting anything is a DBA's job.
 
-GRANT SELECT ON production_sessions TO 'prodrec'@'localhost';
+GRANT SELECT, INSERT, UPDATE ON production_sessions TO 'prodrec'@'localhost';
 GRANT SELECT, INSERT, UPDATE ON production_records TO 'prodrec'@'localhost';
 GRANT SELECT ON production_session_totals TO 'prodrec'@'localhost';
+GRANT SELECT ON production_worker_daily_totals TO 'prodrec'@'localhost';
+GRANT SELECT ON schema_version TO 'prodrec'@'localhost';
