@@ -306,9 +306,11 @@ serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
 	read_request(&req, fr, path, sizeof(path));
 	http_response_reset(resp);
 	route_request(app, &req, resp);
+	/* Counted before it is sent: a worker killed the moment its answer
+	   is out has counted it. */
+	stats_request_end(resp->status);
 	write_response(fr, resp);
 	FCGX_Finish_r(fr);
-	stats_request_end(resp->status);
 }
 
 /*

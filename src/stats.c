@@ -124,7 +124,7 @@ stats_request_begin(void)
 		;
 }
 
-/* The answer was written with status: count its class; idle again. */
+/* The answer is ready (status): count its class; idle again. */
 void
 stats_request_end(int status)
 {
