@@ -10,14 +10,18 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 
 #include <jwt.h>
 
 #include "auth.h"
 #include "json.h"
+#include "tokcache.h"
 
 #define HEADER_JSON_MAX	((AUTH_TOKEN_MAX / 4) * 3)	/* decoded header bound */
 #define HEADER_DEPTH_MAX	8	/* nesting accepted inside the header */
@@ -50,7 +54,11 @@ static const struct alg_info {
 static struct {
 	const struct config	*cfg;		/* NULL until auth_init() succeeds */
 	const char		*user_claim;	/* cfg's, or "sub" */
+	EVP_MAC_CTX		*hmac[3];	/* HS256/384/512 keyed with the
+						   secret, made on first use */
 } auth;
+
+static const char *const hmac_digest[3] = { "SHA256", "SHA384", "SHA512" };
 
 /* A cursor over the decoded token header. */
 struct scan {
@@ -176,6 +184,7 @@ auth_init(const struct config *cfg, char *err, size_t errsz)
 		    "and PRODREC_JWT_USER_CLAIM must not be empty when set");
 		return -1;
 	}
+	auth_free();
 	auth.user_claim = cfg->jwt_user_claim != NULL ?
 	    cfg->jwt_user_claim : "sub";
 	auth.cfg = cfg;
@@ -186,8 +195,15 @@ auth_init(const struct config *cfg, char *err, size_t errsz)
 void
 auth_free(void)
 {
+	int	i;
+
 	auth.cfg = NULL;
 	auth.user_claim = NULL;
+	for (i = 0; i < 3; i++) {
+		EVP_MAC_CTX_free(auth.hmac[i]);
+		auth.hmac[i] = NULL;
+	}
+	tokcache_clear();
 }
 
 /*
@@ -536,10 +552,11 @@ fail:
 
 /*
  * Check exp (required) and nbf (optional) of jwt against now, allowing
- * the configured leeway.  Returns 0, or -1 with *why set.
+ * the configured leeway, and say in *w when the token is valid.  Returns
+ * 0, or -1 with *why set.
  */
 static int
-check_times(jwt_t *jwt, time_t now, const char **why)
+check_times(jwt_t *jwt, time_t now, struct tokwindow *w, const char **why)
 {
 	long long	 t, leeway = auth.cfg->jwt_leeway, when = now;
 	int		 rc;
@@ -552,6 +569,8 @@ check_times(jwt_t *jwt, time_t now, const char **why)
 		*why = "exp claim is not a positive integer";
 		return -1;
 	}
+	w->until = t > LLONG_MAX - leeway ? LLONG_MAX : t + leeway;
+	w->from = INT64_MIN;
 	/* Differences, not sums: exp + leeway could overflow. */
 	if (t < when && when - t > leeway) {
 		*why = "token expired";
@@ -565,6 +584,8 @@ check_times(jwt_t *jwt, time_t now, const char **why)
 		*why = "token not yet valid";
 		return -1;
 	}
+	if (rc == 0)
+		w->from = t < LLONG_MIN + leeway ? LLONG_MIN : t - leeway;
 	return 0;
 }
 
@@ -633,6 +654,63 @@ copy_user(jwt_t *jwt, char user[USER_ID_MAX + 1], const char **why)
 	return 0;
 }
 
+/* The HMAC of algorithm a keyed with the secret, made once per process. */
+static EVP_MAC_CTX *
+hmac_ctx(enum cfg_alg a)
+{
+	OSSL_PARAM	 params[2];
+	EVP_MAC		*mac;
+	EVP_MAC_CTX	*ctx;
+	int		 i = (int)(a - ALG_HS256);
+
+	if (auth.hmac[i] != NULL)
+		return auth.hmac[i];
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	ctx = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)hmac_digest[i], 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx == NULL || !EVP_MAC_init(ctx, (const unsigned char *)
+	    auth.cfg->jwt_secret, auth.cfg->jwt_secret_len, params)) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return auth.hmac[i] = ctx;
+}
+
+/*
+ * For an HS* token (shape checked), compare its signature with the HMAC
+ * of its first two parts before libjwt parses anything: a forged token
+ * costs one HMAC with a context keyed once, not a JSON parse and an
+ * OpenSSL set-up per request.  Returns 0 when the signature is right (libjwt
+ * still decodes and checks it), -1 when it is not, and 0 also when the
+ * check cannot run (out of memory): libjwt then decides.
+ */
+static int
+hmac_refuses(const char *tok, size_t len, enum cfg_alg a)
+{
+	const char	*dot = memrchr(tok, '.', len);
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	char		 sig[EVP_MAX_MD_SIZE + 3];
+	size_t		 siglen, maclen = 0, enclen = len - (size_t)(dot - tok) - 1;
+	EVP_MAC_CTX	*ctx = hmac_ctx(a);
+
+	if (ctx == NULL)
+		return 0;
+	if (enclen > (EVP_MAX_MD_SIZE * 4 + 2) / 3)
+		return -1;
+	siglen = b64url_decode(dot + 1, enclen, sig);
+	if (!EVP_MAC_init(ctx, NULL, 0, NULL) ||
+	    !EVP_MAC_update(ctx, (const unsigned char *)tok,
+	    (size_t)(dot - tok)) || !EVP_MAC_final(ctx, mac, &maclen,
+	    sizeof(mac)))
+		return 0;
+	return siglen == maclen && CRYPTO_memcmp(sig, mac, maclen) == 0 ?
+	    0 : -1;
+}
+
 /*
  * Decode tok (NUL-terminated, shape already checked) with the key of
  * algorithm a's family and check that libjwt verified it with a itself.
@@ -682,6 +760,7 @@ auth_check(const char *authorization, time_t now,
 	enum auth_result	 res = AUTH_INVALID;
 	enum cfg_alg		 a;
 	size_t			 len, hlen;
+	struct tokwindow	 w;
 
 	user[0] = '\0';
 	if ((len = bearer_token(authorization, &raw)) == 0) {
@@ -697,6 +776,10 @@ auth_check(const char *authorization, time_t now,
 		reason = "token too long";
 		goto done;
 	}
+	if (tokcache_get(raw, len, now, user)) {
+		res = AUTH_OK;
+		goto done;
+	}
 	memcpy(tok, raw, len);
 	tok[len] = '\0';
 	if ((hlen = token_shape(tok, len)) == 0) {
@@ -705,12 +788,17 @@ auth_check(const char *authorization, time_t now,
 	}
 	if ((a = header_alg(tok, hlen, &reason)) == ALG__MAX)
 		goto done;
+	if (algs[a].family == FAM_HMAC && hmac_refuses(tok, len, a) == -1) {
+		reason = "bad signature or malformed token";
+		goto done;
+	}
 	if ((jwt = verify(tok, a, &reason)) == NULL)
 		goto done;
-	if (check_times(jwt, now, &reason) == -1 ||
+	if (check_times(jwt, now, &w, &reason) == -1 ||
 	    check_iss_aud(jwt, &reason) == -1 ||
 	    copy_user(jwt, user, &reason) == -1)
 		goto done;
+	tokcache_put(tok, len, &w, user);
 	res = AUTH_OK;
 done:
 	jwt_free(jwt);

@@ -2,7 +2,8 @@
  * test_control.c: the small parsers behind the sessions and control
  * endpoints: the status allow-list (allow.c), query parameters (http.c),
  * the open-session body (validate.c), ObjectId-style session ids (rnd.c)
- * and the shared status figures (stats.c).
+ * the shared status figures (stats.c) and the verified-token cache
+ * (tokcache.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "json.h"
 #include "rnd.h"
 #include "stats.h"
+#include "tokcache.h"
 #include "validate.h"
 #include "tap.h"
 
@@ -183,6 +185,41 @@ test_stats(void)
 	    "workers, start time");
 }
 
+static void
+test_tokcache(void)
+{
+	static const char	tok[] = "aaa.bbb.signature-one";
+	static const char	other[] = "aaa.bbb.signature-two";
+	struct tokwindow	w = { 1000, 2000 };
+	char			user[USER_ID_MAX + 1], big[TOKCACHE_TOKEN_MAX + 2];
+
+	ok(!tokcache_get(tok, strlen(tok), 1500, user), "empty: a miss");
+	tokcache_put(tok, strlen(tok), &w, "alice");
+	ok(tokcache_get(tok, strlen(tok), 1500, user) &&
+	    strcmp(user, "alice") == 0, "a hit gives the user");
+	ok(tokcache_get(tok, strlen(tok), 1000, user) &&
+	    tokcache_get(tok, strlen(tok), 2000, user), "both ends of the "
+	    "window are inside");
+	ok(!tokcache_get(tok, strlen(tok), 2001, user), "after exp + leeway: "
+	    "a miss");
+	ok(!tokcache_get(tok, strlen(tok), 999, user), "before nbf - leeway: "
+	    "a miss");
+	ok(!tokcache_get(other, strlen(other), 1500, user), "other bytes: a "
+	    "miss");
+	ok(!tokcache_get(tok, strlen(tok) - 1, 1500, user), "a prefix: a miss");
+	tokcache_put(other, strlen(other), &w, "bob");
+	ok(tokcache_get(other, strlen(other), 1500, user) &&
+	    strcmp(user, "bob") == 0, "a second token");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	tokcache_put(big, strlen(big), &w, "carol");
+	ok(!tokcache_get(big, strlen(big), 1500, user), "a token over "
+	    "TOKCACHE_TOKEN_MAX is not kept");
+	tokcache_clear();
+	ok(!tokcache_get(tok, strlen(tok), 1500, user) &&
+	    !tokcache_get(other, strlen(other), 1500, user), "clear empties it");
+}
+
 int
 main(void)
 {
@@ -191,5 +228,6 @@ main(void)
 	test_open_body();
 	test_session_id();
 	test_stats();
+	test_tokcache();
 	return done_testing();
 }
