@@ -134,41 +134,83 @@ http_read_body(struct request *req, struct buf *b, size_t max)
 	return b->len == want ? 0 : -1;
 }
 
+/* A response head being built: strings and numbers appended, no printf. */
+struct head {
+	char	buf[768];
+	size_t	len;
+	int	overflow;
+};
+
+static void
+head_put(struct head *h, const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (h->len + n >= sizeof(h->buf)) {
+		h->overflow = 1;
+		return;
+	}
+	memcpy(h->buf + h->len, s, n);
+	h->len += n;
+}
+
+static void
+head_num(struct head *h, unsigned long long v)
+{
+	char	digits[24], *p = digits + sizeof(digits) - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	head_put(h, p);
+}
+
+/* "Name: value\r\n" when value is set. */
+static void
+head_field(struct head *h, const char *name, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	head_put(h, name);
+	head_put(h, value);
+	head_put(h, "\r\n");
+}
+
 /*
- * Write the CGI-style head and the body in one record where they fit.
- * Every answer is JSON (CONTRACT section 5).
+ * Write the CGI-style head and the body; libfcgi sends them in one record
+ * where they fit.  Every answer but the Prometheus text is JSON (CONTRACT
+ * section 5).
  */
 static void
 write_response(FCGX_Request *fr, const struct response *resp)
 {
-	char	head[512];
-	int	n;
+	struct head	h = { .len = 0 };
 
-	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\n"
-	    "Content-Type: %s\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "%s%s%s" "%s%s%s" "%s%s%s",
-	    resp->status, http_reason(resp->status), resp->content_type ?
-	    resp->content_type : "application/json; charset=utf-8",
-	    resp->body.len,
-	    resp->allow ? "Allow: " : "", resp->allow ? resp->allow : "",
-	    resp->allow ? "\r\n" : "",
-	    resp->www_authenticate ? "WWW-Authenticate: " : "",
-	    resp->www_authenticate ? resp->www_authenticate : "",
-	    resp->www_authenticate ? "\r\n" : "",
-	    resp->location[0] ? "Location: " : "", resp->location,
-	    resp->location[0] ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head) - 32) {
+	head_put(&h, "Status: ");
+	head_num(&h, (unsigned)resp->status);
+	head_put(&h, " ");
+	head_put(&h, http_reason(resp->status));
+	head_put(&h, "\r\nContent-Type: ");
+	head_put(&h, resp->content_type ? resp->content_type :
+	    "application/json; charset=utf-8");
+	head_put(&h, "\r\nContent-Length: ");
+	head_num(&h, resp->body.len);
+	head_put(&h, "\r\nCache-Control: no-store\r\n");
+	head_field(&h, "Allow: ", resp->allow);
+	head_field(&h, "WWW-Authenticate: ", resp->www_authenticate);
+	head_field(&h, "Location: ", resp->location);
+	if (resp->retry_after > 0) {
+		head_put(&h, "Retry-After: ");
+		head_num(&h, resp->retry_after);
+		head_put(&h, "\r\n");
+	}
+	head_put(&h, "\r\n");
+	if (h.overflow) {
 		log_warnx("response head too long");
 		return;
 	}
-	if (resp->retry_after > 0)
-		n += snprintf(head + n, sizeof(head) - n, "Retry-After: %u\r\n",
-		    resp->retry_after);
-	n += snprintf(head + n, sizeof(head) - n, "\r\n");
-	if (FCGX_PutStr(head, n, fr->out) != n ||
+	if (FCGX_PutStr(h.buf, (int)h.len, fr->out) != (int)h.len ||
 	    (resp->body.len > 0 && FCGX_PutStr(resp->body.data,
 	    (int)resp->body.len, fr->out) != (int)resp->body.len))
 		log_warnx("client went away before the response was written");
@@ -323,6 +365,27 @@ drain_input(FCGX_Stream *in)
 		;
 }
 
+/*
+ * Wait for the next request and take it.  On a connection the web server
+ * keeps open, wait first (stop signals get in only while waiting).  For a
+ * new connection, try to accept first and wait only when none is queued:
+ * under load one system call less per request.  Returns 1 with a request,
+ * 0 when there is none yet (or a signal came), -1 on error.
+ */
+static int
+take_request(int listen_fd, FCGX_Request *fr, const sigset_t *waitmask)
+{
+	int	n;
+
+	if (fr->ipcFd >= 0 && (n = wait_for_work(fr->ipcFd, waitmask)) <= 0)
+		return n;
+	if ((n = next_request(listen_fd, fr)) != 0)
+		return n;
+	if (fr->ipcFd < 0 && wait_for_work(listen_fd, waitmask) < 0)
+		return -1;
+	return 0;
+}
+
 /* Serve one accepted request: parse, route, answer, finish. */
 static void
 serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
@@ -361,20 +424,12 @@ fcgi_serve(struct app *app, int listen_fd)
 		return -1;
 	memset(&resp, 0, sizeof(resp));
 	while (!stopping && !stop_pending() && (limit == 0 || served < limit)) {
-		n = wait_for_work(fr.ipcFd >= 0 ? fr.ipcFd : listen_fd,
-		    &waitmask);
-		if (n < 0) {
+		if ((n = take_request(listen_fd, &fr, &waitmask)) < 0) {
 			rc = -1;
 			break;
 		}
 		if (n == 0)
-			continue;	/* a signal: is it a stop? */
-		if ((n = next_request(listen_fd, &fr)) < 0) {
-			rc = -1;
-			break;
-		}
-		if (n == 0)
-			continue;
+			continue;	/* a signal (a stop?), or no request yet */
 		serve_one(app, &fr, &resp);
 		served++;
 	}
