@@ -53,27 +53,68 @@ content_length(const char *v)
 	return errno == ERANGE ? LLONG_MAX : n;
 }
 
+/* The FastCGI parameters this program reads. */
+enum param {
+	P_METHOD, P_URI, P_SCRIPT, P_INFO, P_QUERY, P_CTYPE, P_CLEN, P_AUTH,
+	P_IKEY, P_ADDR, P__MAX
+};
+
+static const char *const param_names[P__MAX] = {
+	[P_METHOD] = "REQUEST_METHOD=",
+	[P_URI] = "REQUEST_URI=",
+	[P_SCRIPT] = "SCRIPT_NAME=",
+	[P_INFO] = "PATH_INFO=",
+	[P_QUERY] = "QUERY_STRING=",
+	[P_CTYPE] = "CONTENT_TYPE=",
+	[P_CLEN] = "CONTENT_LENGTH=",
+	[P_AUTH] = "HTTP_AUTHORIZATION=",
+	[P_IKEY] = "HTTP_IDEMPOTENCY_KEY=",
+	[P_ADDR] = "REMOTE_ADDR=",
+};
+
+/*
+ * Find every parameter of param_names in one pass over envp (the first of
+ * a repeated name wins, as with FCGX_GetParam); NULL when absent.
+ */
+static void
+find_params(FCGX_ParamArray envp, const char *v[P__MAX])
+{
+	const char	*e, *n;
+	int		 i;
+
+	memset(v, 0, sizeof(*v) * P__MAX);
+	for (; (e = *envp) != NULL; envp++)
+		for (i = 0; i < P__MAX; i++) {
+			n = param_names[i];
+			if (e[0] != n[0] || v[i] != NULL)
+				continue;
+			while (*n != '\0' && *e == *n)
+				e++, n++;
+			if (*n == '\0') {
+				v[i] = e;
+				break;
+			}
+			e = *envp;
+		}
+}
+
 /*
  * The request path without its query string: REQUEST_URI, or SCRIPT_NAME
  * + PATH_INFO when the front end sends no REQUEST_URI.
  */
 static void
-request_path(struct request *req, FCGX_ParamArray envp, char *scratch,
-    size_t scratchsz)
+request_path(struct request *req, const char *const v[P__MAX],
+    char *scratch, size_t scratchsz)
 {
-	const char	*uri = FCGX_GetParam("REQUEST_URI", envp);
-	const char	*script, *info;
-	int		 n;
+	int	n;
 
-	if (uri != NULL) {
-		req->path = uri;
-		req->path_len = strcspn(uri, "?#");
+	if (v[P_URI] != NULL) {
+		req->path = v[P_URI];
+		req->path_len = strcspn(v[P_URI], "?#");
 		return;
 	}
-	script = FCGX_GetParam("SCRIPT_NAME", envp);
-	info = FCGX_GetParam("PATH_INFO", envp);
-	n = snprintf(scratch, scratchsz, "%s%s", script ? script : "",
-	    info ? info : "");
+	n = snprintf(scratch, scratchsz, "%s%s", v[P_SCRIPT] ? v[P_SCRIPT] :
+	    "", v[P_INFO] ? v[P_INFO] : "");
 	req->path = scratch;
 	req->path_len = n < 0 || (size_t)n >= scratchsz ? 0 : (size_t)n;
 }
@@ -83,21 +124,18 @@ static void
 read_request(struct request *req, FCGX_Request *fr, char *scratch,
     size_t scratchsz)
 {
-	FCGX_ParamArray	envp = fr->envp;
-	const char	*v;
+	const char	*v[P__MAX];
 
+	find_params(fr->envp, v);
 	memset(req, 0, sizeof(*req));
-	v = FCGX_GetParam("REQUEST_METHOD", envp);
-	req->method = v != NULL ? v : "";
-	request_path(req, envp, scratch, scratchsz);
-	v = FCGX_GetParam("QUERY_STRING", envp);
-	req->query = v != NULL ? v : "";
-	req->content_type = FCGX_GetParam("CONTENT_TYPE", envp);
-	req->content_length = content_length(FCGX_GetParam("CONTENT_LENGTH",
-	    envp));
-	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
-	req->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", envp);
-	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", envp);
+	req->method = v[P_METHOD] != NULL ? v[P_METHOD] : "";
+	request_path(req, v, scratch, scratchsz);
+	req->query = v[P_QUERY] != NULL ? v[P_QUERY] : "";
+	req->content_type = v[P_CTYPE];
+	req->content_length = content_length(v[P_CLEN]);
+	req->authorization = v[P_AUTH];
+	req->idempotency_key = v[P_IKEY];
+	req->remote_addr = v[P_ADDR];
 	req->io = fr->in;
 }
 
