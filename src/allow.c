@@ -26,15 +26,18 @@ mask(unsigned char *addr, size_t len, unsigned prefix)
 
 /*
  * An address as text into family and bytes; an IPv4-mapped IPv6 address
- * (::ffff:a.b.c.d) becomes the IPv4 address.  Returns 0 or -1.
+ * (::ffff:a.b.c.d) becomes the IPv4 address, and *mapped (if not NULL)
+ * says so.  Returns 0 or -1.
  */
 static int
-parse_addr(const char *s, int *family, unsigned char addr[16])
+parse_addr(const char *s, int *family, unsigned char addr[16], int *mapped)
 {
 	static const unsigned char	v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
 					    0, 0, 0xff, 0xff };
 
 	memset(addr, 0, 16);
+	if (mapped != NULL)
+		*mapped = 0;
 	if (inet_pton(AF_INET, s, addr) == 1) {
 		*family = AF_INET;
 		return 0;
@@ -46,6 +49,8 @@ parse_addr(const char *s, int *family, unsigned char addr[16])
 		memmove(addr, addr + 12, 4);
 		memset(addr + 4, 0, 12);
 		*family = AF_INET;
+		if (mapped != NULL)
+			*mapped = 1;
 	}
 	return 0;
 }
@@ -57,10 +62,11 @@ parse_net(char *entry, struct allow_net *net)
 	char		*slash = strchr(entry, '/'), *end;
 	unsigned long	 prefix;
 	unsigned	 bits;
+	int		 mapped;
 
 	if (slash != NULL)
 		*slash = '\0';
-	if (parse_addr(entry, &net->family, net->addr) == -1)
+	if (parse_addr(entry, &net->family, net->addr, &mapped) == -1)
 		return -1;
 	bits = net->family == AF_INET ? 32 : 128;
 	net->prefix = bits;
@@ -68,6 +74,11 @@ parse_net(char *entry, struct allow_net *net)
 		if (slash[1] < '0' || slash[1] > '9')
 			return -1;
 		prefix = strtoul(slash + 1, &end, 10);
+		/* ::ffff:a.b.c.d/N is the IPv4 block a.b.c.d/(N - 96). */
+		if (mapped && prefix >= 96 && prefix <= 128)
+			prefix -= 96;
+		else if (mapped)
+			return -1;
 		if (*end != '\0' || prefix > bits)
 			return -1;
 		net->prefix = (unsigned)prefix;
@@ -120,7 +131,7 @@ allow_match(const struct allow *a, const char *addr)
 	int		family;
 	size_t		i;
 
-	if (addr == NULL || parse_addr(addr, &family, bytes) == -1)
+	if (addr == NULL || parse_addr(addr, &family, bytes, NULL) == -1)
 		return 0;
 	for (i = 0; i < a->n; i++) {
 		const struct allow_net *net = &a->nets[i];

@@ -117,10 +117,20 @@ static const char sql_session_close[] =
     " closed_at_utc = UTC_TIMESTAMP(3)"
     " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'";
 
+/*
+ * Before a page of an open session: wait for the inserts in flight (they
+ * hold the session row's shared lock) and hold new ones back until the
+ * page is read.  Ids are handed out when an insert runs, not when it
+ * commits, so without this a page could show id N+1 while N, committed a
+ * moment later, is then behind every "after" the client will send.
+ */
+static const char sql_session_settle[] =
+    "SELECT status FROM production_sessions WHERE session_id = ? FOR UPDATE";
+
 enum stmt_id {
 	S_INSERT, S_BY_ID, S_BY_KEYS, S_SESSION, S_BY_PUBLIC_ID, S_PAGE,
 	S_SESSION_VIEW, S_SESSION_OPEN, S_SESSION_BY_EVENT, S_SESSION_CLOSE,
-	S__MAX
+	S_SESSION_SETTLE, S__MAX
 };
 
 static const char *const stmt_sql[S__MAX] = {
@@ -134,6 +144,7 @@ static const char *const stmt_sql[S__MAX] = {
 	[S_SESSION_OPEN] = sql_session_open,
 	[S_SESSION_BY_EVENT] = sql_session_by_event,
 	[S_SESSION_CLOSE] = sql_session_close,
+	[S_SESSION_SETTLE] = sql_session_settle,
 };
 
 /* For log lines. */
@@ -148,6 +159,7 @@ static const char *const stmt_name[S__MAX] = {
 	[S_SESSION_OPEN] = "open session",
 	[S_SESSION_BY_EVENT] = "session by clientEventId",
 	[S_SESSION_CLOSE] = "close session",
+	[S_SESSION_SETTLE] = "lock session for a page",
 };
 
 static const struct config	*cfg;
@@ -588,14 +600,9 @@ db_record_by_public_id(const char *record_id, struct record_row *r)
 	return fetch_record(S_BY_PUBLIC_ID, p, r);
 }
 
-/*
- * The records of a session stored after the row after_id (0: from the
- * first), at most limit, oldest first; each is handed to fn(row, arg),
- * and a non-zero return from fn stops the page (DB_ERROR, its reason set
- * by fn's caller).
- */
-enum db_status
-db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
+/* Read the page: hand each row to fn (see db_record_page). */
+static enum db_status
+read_page(const char *session_id, uint64_t after_id, unsigned limit,
     db_record_fn fn, void *arg)
 {
 	MYSQL_BIND		 p[3];
@@ -603,7 +610,7 @@ db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
 	struct record_out	 o;
 	struct record_row	 row;
 	enum db_status		 st;
-	MYSQL_STMT		*s = NULL;
+	MYSQL_STMT		*s;
 
 	bind_str(&p[0], session_id, SESSION_ID_LEN, &len);
 	memset(&p[1], 0, sizeof(p[1]) * 2);
@@ -625,6 +632,56 @@ db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
 		}
 	mysql_stmt_free_result(s);
 	return st == DB_NOT_FOUND ? DB_OK : st;
+}
+
+/* Start a transaction holding the session row (sql_session_settle). */
+static enum db_status
+settle(const char *session_id)
+{
+	MYSQL_BIND	p[1], out[1];
+	unsigned long	len, olen;
+	my_bool		isnull, error;
+	char		status[8];
+	enum db_status	st;
+
+	if (db_connect() == -1)
+		return DB_UNAVAILABLE;
+	if (mysql_query(conn, "START TRANSACTION") != 0) {
+		set_error("start transaction", mysql_errno(conn),
+		    mysql_error(conn));
+		return connection_lost(mysql_errno(conn)) ? DB_UNAVAILABLE :
+		    DB_ERROR;
+	}
+	bind_str(&p[0], session_id, SESSION_ID_LEN, &len);
+	bind_out(&out[0], MYSQL_TYPE_STRING, status, sizeof(status), &olen,
+	    &isnull, &error);
+	if ((st = execute(S_SESSION_SETTLE, p, out)) == DB_OK)
+		mysql_stmt_free_result(stmts[S_SESSION_SETTLE]);
+	return st;
+}
+
+/*
+ * The records of a session stored after the row after_id (0: from the
+ * first), at most limit, oldest first; each is handed to fn(row, arg),
+ * and a non-zero return from fn stops the page (DB_ERROR).  For a session
+ * that may still take records (open), the page is read while the session
+ * row is held, so that no record with a smaller id can commit after it.
+ */
+enum db_status
+db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
+    int open, db_record_fn fn, void *arg)
+{
+	enum db_status	st;
+
+	if (!open)
+		return read_page(session_id, after_id, limit, fn, arg);
+	if ((st = settle(session_id)) == DB_OK)
+		st = read_page(session_id, after_id, limit, fn, arg);
+	if (conn != NULL && mysql_commit(conn) != 0 && st == DB_OK) {
+		set_error("commit", mysql_errno(conn), mysql_error(conn));
+		st = DB_ERROR;
+	}
+	return st;
 }
 
 /* Bind the columns of sql_session_view into v. */
@@ -790,20 +847,28 @@ connect_health(void)
  * a connection of its own, with short time-outs, so that it neither waits
  * behind the worker's long ones nor disturbs its prepared statements; it
  * is kept between checks and opened again once, time permitting, when the
- * server has restarted since.  Returns 1 (up) or 0 (down, see
- * db_last_error).
+ * server has restarted since.  A failure is remembered for a second: while
+ * the database is down, probes (which need no token) are answered at once
+ * instead of each holding a worker for up to two seconds.  Returns 1 (up)
+ * or 0 (down, see db_last_error).
  */
 int
 db_health(void)
 {
-	int64_t	start = now_ms();
-	int	attempt;
+	static int64_t	down_until_ms;
+	int64_t		start = now_ms();
+	int		attempt;
 
+	if (start < down_until_ms)
+		return 0;
+	down_until_ms = start + HEALTH_TIMEOUT * 1000;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (health_conn == NULL && connect_health() == -1)
 			return 0;
-		if (mysql_ping(health_conn) == 0)
+		if (mysql_ping(health_conn) == 0) {
+			down_until_ms = 0;
 			return 1;
+		}
 		set_error("health ping", mysql_errno(health_conn),
 		    mysql_error(health_conn));
 		close_health();

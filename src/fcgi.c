@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
@@ -22,6 +23,8 @@
 
 #define PATH_MAX_LEN	2048	/* longer SCRIPT_NAME + PATH_INFO is a 404 */
 #define PEER_TIMEOUT	30	/* seconds a stalled peer may hold the worker */
+#define DRAIN_MAX	(1024 * 1024)	/* bytes of an unread body read ... */
+#define DRAIN_MS	1000		/* ... and time spent, at most */
 
 static volatile sig_atomic_t	stopping;
 
@@ -149,6 +152,7 @@ http_read_body(struct request *req, struct buf *b, size_t max)
 {
 	FCGX_Stream	*in = req->io;
 	size_t		 want;
+	char		 extra;
 	int		 n;
 
 	buf_reset(b);
@@ -166,6 +170,9 @@ http_read_body(struct request *req, struct buf *b, size_t max)
 			break;
 		b->len += (size_t)n;
 	}
+	/* Take the record that ends the body too (finish_input need not). */
+	if (req->content_length >= 0 && b->len == want)
+		(void)FCGX_GetStr(&extra, 1, in);
 	b->data[b->len] = '\0';
 	if (req->content_length < 0)
 		return b->len > max ? -2 : 0;
@@ -336,9 +343,9 @@ prepare(int listen_fd, sigset_t *waitmask)
 	 * most) for the web server to close its end first, on every request:
 	 * a fifth of a worker's CPU and a wait per request.  The wait only
 	 * matters when input is left unread (closing then resets the
-	 * connection, and the answer can be lost); serve_one() reads every
-	 * request to its end, so it is not needed.  An operator's own
-	 * setting wins.
+	 * connection, and the answer can be lost); finish_input() reads what
+	 * a handler left, so it is not needed.  An operator's own setting
+	 * wins.
 	 */
 	if (setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "0", 0) == -1) {
 		log_warn("setenv");
@@ -388,19 +395,65 @@ next_request(int listen_fd, FCGX_Request *fr)
 	return -1;
 }
 
-/*
- * Read what is left of the request body (an answer given before reading
- * it: 401, 413, a GET with a body): the connection then closes cleanly
- * and the web server reads the whole answer.  Stalled peers are bounded
- * by PEER_TIMEOUT.
- */
+/* A monotonic clock in milliseconds. */
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Set the receive time-out of the web server's connection. */
 static void
-drain_input(FCGX_Stream *in)
+recv_timeout(int fd, int seconds)
+{
+	struct timeval	tv = { seconds, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		log_warn("setsockopt on the FastCGI connection");
+}
+
+/* Read in up to max bytes until EOF or deadline_ms; 1 when EOF was seen. */
+static int
+drain(FCGX_Stream *in, size_t max, long long deadline_ms)
 {
 	char	buf[4096];
+	size_t	total = 0;
+	int	n;
 
-	while (FCGX_GetStr(buf, sizeof(buf), in) > 0)
-		;
+	while (total <= max && now_ms() < deadline_ms &&
+	    (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
+		total += (size_t)n;
+	return FCGX_HasSeenEOF(in) != 0;
+}
+
+/*
+ * Read what the handler left of the request (an answer given before the
+ * body: 401, 413, 405), so that the connection closes cleanly: closing
+ * with input unread resets it, and the web server may lose the answer.
+ * Web servers send a request whole, so this is normally one read of what
+ * is buffered.  A body that is huge or trickles in is not waited for:
+ * DRAIN_MAX bytes within DRAIN_MS (reads time out after a second), then
+ * the connection is closed, not kept.  Without a body, only the empty
+ * record that ends it is left, sent with the parameters.
+ */
+static void
+finish_input(FCGX_Request *fr, long long content_length)
+{
+	if (FCGX_HasSeenEOF(fr->in))
+		return;
+	if (content_length <= 0) {
+		(void)drain(fr->in, DRAIN_MAX, now_ms() + PEER_TIMEOUT * 1000);
+		return;
+	}
+	recv_timeout(fr->ipcFd, 1);
+	if (!drain(fr->in, DRAIN_MAX, now_ms() + DRAIN_MS))
+		fr->keepConnection = 0;
+	else if (fr->keepConnection)
+		recv_timeout(fr->ipcFd, PEER_TIMEOUT);
 }
 
 /*
@@ -439,7 +492,7 @@ serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
 	   is out has counted it. */
 	stats_request_end(resp->status);
 	write_response(fr, resp);
-	drain_input(fr->in);
+	finish_input(fr, req.content_length);
 	FCGX_Finish_r(fr);
 }
 

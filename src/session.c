@@ -95,6 +95,27 @@ replay_open(struct response *resp, const char *user,
 	return 0;
 }
 
+/*
+ * The open inserted nothing: is the row with our new id ours after all,
+ * from an attempt that committed before a lost connection was retried
+ * (db.c runs a statement again after reconnecting)?  1 yes, 0 no (a
+ * clientEventId matched, or the id was another's), -1 answered a fault.
+ */
+static int
+ours_after_all(struct response *resp, const char *id, const char *user)
+{
+	struct session_view	v;
+	enum db_status		st;
+
+	if ((st = db_session_view(id, &v)) == DB_NOT_FOUND)
+		return 0;
+	if (st != DB_OK) {
+		api_db_fault(resp, st);
+		return -1;
+	}
+	return strcmp(v.owner, user) == 0;
+}
+
 /* Store a new session for user (201), or find the one to replay (200). */
 static void
 open_new(struct response *resp, const char *user,
@@ -118,6 +139,9 @@ open_new(struct response *resp, const char *user,
 			api_db_fault(resp, st);
 			return;
 		}
+		if (!created && (created = ours_after_all(resp, n.session_id,
+		    user)) == -1)
+			return;
 		if (created) {
 			if (owned_session(resp, n.session_id, user, &v) == 0)
 				answer(resp, 201, &v, 0);
@@ -328,7 +352,7 @@ session_records(struct app *app, struct request *req, struct response *resp)
 	if (after_row(resp, id, after, &after_id) == -1)
 		return;
 	if (json_page_begin(p.b) == -1 || (st = db_record_page(id, after_id,
-	    p.limit + 1, page_row, &p)) != DB_OK ||
+	    p.limit + 1, s.state == SESSION_OPEN, page_row, &p)) != DB_OK ||
 	    json_page_end(p.b, p.n > p.limit ? p.last : NULL) == -1) {
 		if (st != DB_OK)
 			api_db_fault(resp, st);

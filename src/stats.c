@@ -115,8 +115,11 @@ stats_request_begin(void)
 	if (mine == NULL)
 		return;
 	atomic_fetch_add_explicit(&mine->accepted, 1, memory_order_relaxed);
-	atomic_store_explicit(&mine->busy, 1, memory_order_relaxed);
+	/* active before busy, and busy cleared before active (below): a
+	   worker killed between the two leaves active one too high until the
+	   master takes the mark back, never one too low (wrapped). */
 	n = atomic_fetch_add_explicit(&S->active, 1, memory_order_relaxed) + 1;
+	atomic_store_explicit(&mine->busy, 1, memory_order_relaxed);
 	max = atomic_load_explicit(&S->max_active, memory_order_relaxed);
 	while (n > max && !atomic_compare_exchange_weak_explicit(
 	    &S->max_active, &max, n, memory_order_relaxed,

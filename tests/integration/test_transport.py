@@ -4,6 +4,7 @@ short or hang up (the program must answer 4xx or survive, and serve the next
 request)."""
 
 import json
+import time
 import struct
 
 import fcgi
@@ -181,3 +182,46 @@ class Transport(Base):
         r = self.raw(big)
         self.assert_error(r, 413)
         self.assert_still_serves()
+
+
+class StalledUpload(Base):
+    """An answer given before the body (401 here) to an upload that is huge
+    and stalls: the worker reads what has come for about a second at most,
+    answers, closes the connection and serves the next request, instead of
+    waiting for a body it will never use."""
+
+    def test_401_to_a_stalled_huge_upload_frees_the_worker(self):
+        one = harness.H.new_direct(label="direct-stalled-upload")
+        self.addCleanup(one.stop)
+        params = fcgi.cgi_params("POST", RECORDS_PATH, {
+            "Content-Type": "application/json",
+            "Content-Length": str(100 * 1024 * 1024)})
+        sock = fcgi.connect(one.address, timeout=10)
+        try:
+            sock.sendall(fcgi.begin(params) + fcgi.stdin(b"x" * 60000))
+            t0 = time.time()
+            r = fcgi.finish(sock)
+            took = time.time() - t0
+        finally:
+            sock.close()
+        self.assertEqual(r.status, 401, r)
+        self.assertLess(took, 4, "answered after %.1fs" % took)
+        t0 = time.time()
+        r = one.request("GET", "/api/control/health")
+        self.assertEqual(r.status, 200, r)
+        self.assertLess(time.time() - t0, 4, "the worker is free again")
+        self.assertTrue(one.alive())
+
+    def test_401_with_a_small_unread_body_keeps_the_answer(self):
+        """The usual early answer: the body is read and dropped, the
+        connection closes cleanly, the answer arrives whole at once."""
+        one = harness.H.new_direct(label="direct-unread-body")
+        self.addCleanup(one.stop)
+        body = json.dumps({"pad": "y" * 12000}).encode()
+        params = fcgi.cgi_params("POST", RECORDS_PATH, {
+            "Content-Type": "application/json"})
+        for _ in range(20):
+            t0 = time.time()
+            r = fcgi.request(one.address, params, body)
+            self.assertEqual(r.status, 401, r)
+            self.assertLess(time.time() - t0, 2)

@@ -60,6 +60,12 @@ test_allow(void)
 	    "a host name is refused");
 	ok(allow_parse("1.2.3.4,,5.6.7.8", &a, err, sizeof(err), "x") == 0 &&
 	    a.n == 2, "empty entries are skipped");
+	ok(allow_parse("::ffff:10.0.0.0/104", &a, err, sizeof(err), "x") == 0 &&
+	    allow_match(&a, "10.200.0.1") && allow_match(&a,
+	    "::ffff:10.1.2.3") && !allow_match(&a, "11.0.0.1"),
+	    "an IPv4-mapped block is its IPv4 block (/104 = /8)");
+	ok(allow_parse("::ffff:10.0.0.0/64", &a, err, sizeof(err), "x") == -1,
+	    "an IPv4-mapped block shorter than /96 is refused");
 }
 
 static void
