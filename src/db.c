@@ -248,7 +248,8 @@ set_options(MYSQL *m)
 }
 
 /*
- * Open the connection and prepare every statement, once per connection.
+ * Open the connection (statements are prepared on first use, once per
+ * connection).
  * Called at worker start (after any fork) and again after a failure.  A
  * refused connect (server down) costs nothing and is tried again on the
  * next request, so service resumes as soon as the server is back; a connect
@@ -262,7 +263,6 @@ db_connect(void)
 {
 	const char	*sock;
 	int64_t		 start;
-	int		 i;
 
 	if (conn != NULL)
 		return 0;
@@ -284,19 +284,6 @@ db_connect(void)
 	    0) == NULL) {
 		set_error("connect", mysql_errno(conn), mysql_error(conn));
 		goto fail;
-	}
-	for (i = 0; i < S__MAX; i++) {
-		if ((stmts[i] = mysql_stmt_init(conn)) == NULL) {
-			set_error("mysql_stmt_init", mysql_errno(conn),
-			    mysql_error(conn));
-			goto fail;
-		}
-		if (mysql_stmt_prepare(stmts[i], stmt_sql[i],
-		    strlen(stmt_sql[i])) != 0) {
-			set_error("prepare", mysql_stmt_errno(stmts[i]),
-			    mysql_stmt_error(stmts[i]));
-			goto fail;
-		}
 	}
 	retry_after_ms = 0;
 	return 0;
@@ -329,6 +316,34 @@ connection_lost(unsigned int code)
 }
 
 /*
+ * Statement id on the open connection, prepared on its first use, so that a
+ * statement the schema cannot serve (a release started before its
+ * migration) fails only the requests that need it.  Returns it, or NULL
+ * with *code and the error set.
+ */
+static MYSQL_STMT *
+prepared(enum stmt_id id, unsigned int *code)
+{
+	MYSQL_STMT	*st = stmts[id];
+
+	if (st != NULL)
+		return st;
+	if ((st = mysql_stmt_init(conn)) == NULL) {
+		*code = mysql_errno(conn);
+		set_error("mysql_stmt_init", *code, mysql_error(conn));
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, stmt_sql[id], strlen(stmt_sql[id])) != 0) {
+		*code = mysql_stmt_errno(st);
+		snprintf(last_error, sizeof(last_error), "prepare %s: MariaDB "
+		    "error %u: %s", stmt_name[id], *code, mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	return stmts[id] = st;
+}
+
+/*
  * Bind params and execute statement id, storing any result set.
  *
  * A deadlock or lock wait timeout rolls back only this single autocommit
@@ -347,14 +362,17 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 	for (;;) {
 		if (db_connect() == -1)
 			return DB_UNAVAILABLE;
-		MYSQL_STMT *st = stmts[id];
-		if ((params == NULL || !mysql_stmt_bind_param(st, params)) &&
+		MYSQL_STMT *st = prepared(id, &code);
+		if (st != NULL &&
+		    (params == NULL || !mysql_stmt_bind_param(st, params)) &&
 		    (results == NULL || !mysql_stmt_bind_result(st, results)) &&
 		    mysql_stmt_execute(st) == 0 &&
 		    (results == NULL || mysql_stmt_store_result(st) == 0))
 			return DB_OK;
-		code = mysql_stmt_errno(st);
-		set_error(stmt_name[id], code, mysql_stmt_error(st));
+		if (st != NULL) {
+			code = mysql_stmt_errno(st);
+			set_error(stmt_name[id], code, mysql_stmt_error(st));
+		}
 		if (connection_lost(code) && !reconnected) {
 			log_warnx("%s; reconnecting", last_error);
 			db_close();

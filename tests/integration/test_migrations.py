@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 
-from harness import REPO, run_cmd
+from harness import REPO, post_record, run_cmd
 from itbase import Base
 
 SQL_DIR = os.path.join(REPO, "sql")
@@ -425,3 +425,33 @@ class MigrationRules(_Sql):
         self.assertEqual(by_table["s"][3], "const", plan)
         self.assertEqual(by_table["r"][3], "ref", plan)
         self.assertEqual(by_table["r"][5], "idx_records_session", plan)
+
+
+class OldSchema(_Sql):
+    """The program started before its migration (a deploy done in the
+    wrong order): statements are prepared on first use, so what the old
+    schema serves keeps working and only the new endpoints fail, with 500
+    and a log line naming the statement."""
+
+    def test_records_work_before_the_migration(self):
+        db = Migrations.old_database(self, released=True)
+        self.mysql(db, "GRANT SELECT, INSERT, UPDATE ON `%s`.* TO "
+                   "'prodrec'@'localhost'" % db)
+        one = self.H.new_direct(env={"PRODREC_DB_NAME": db},
+                                label="direct-old-schema")
+        self.addCleanup(one.stop)
+        tok = self.H.token("auth0|alice")
+        body = {"sessionId": SID_A, "workerId": "JS0315",
+                "worker_name": "John Smith", "units": 4,
+                "recordedAtUtc": "2025-10-19T15:00:00.000Z",
+                "clientEventId": "evt-" + secrets.token_hex(4)}
+        r = post_record(one, body, tok)
+        self.assertEqual(r.status, 201, r)
+        r = post_record(one, body, tok)
+        self.assertEqual(r.status, 200, r)
+        r = one.request("POST", "/api/control/production/sessions", b"",
+                        {"Authorization": "Bearer " + tok})
+        self.assert_error(r, 500)
+        self.assertIn("prepare open session", one.read_log())
+        r = post_record(one, dict(body, clientEventId="evt-after"), tok)
+        self.assertEqual(r.status, 201, "records still work: %r" % r)
