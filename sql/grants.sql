@@ -31,3 +31,7 @@ GRANT SELECT, INSERT, UPDATE ON production_records TO 'prodrec'@'localhost';
 GRANT SELECT ON production_session_totals TO 'prodrec'@'localhost';
 GRANT SELECT ON production_worker_daily_totals TO 'prodrec'@'localhost';
 GRANT SELECT ON schema_version TO 'prodrec'@'localhost';
+-- The session totals the triggers of production_records keep (migration
+-- 003); the triggers write them with their definer's rights, so the program
+-- only reads them.
+GRANT SELECT ON production_session_counts TO 'prodrec'@'localhost';

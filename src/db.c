@@ -79,16 +79,19 @@ static const char sql_page[] =
     " WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?";
 
 /*
- * A session with its totals, counted from the records on every read (no
- * counter that could drift): the derived table scans only this session's
- * entries of the covering index idx_records_session.
+ * A session with its totals.  production_session_counts holds them per
+ * bucket, kept by triggers on production_records in the same transaction
+ * as each insert, delete or change (sql/migrations/003): what a read sees
+ * is exactly what the records it would see add up to, in a handful of rows
+ * however large the session is.
  */
 static const char sql_session_view[] =
     "SELECT s.session_id, s.owner_auth0_id, s.status = 'open', s.label, "
     MS("s.opened_at_utc") ", " MS("s.closed_at_utc") ", t.n, t.u"
     " FROM production_sessions s,"
-    " (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(units), 0) AS UNSIGNED) AS u"
-    " FROM production_records WHERE session_id = ?) t"
+    " (SELECT CAST(COALESCE(SUM(record_count), 0) AS UNSIGNED) AS n,"
+    " CAST(COALESCE(SUM(total_units), 0) AS UNSIGNED) AS u"
+    " FROM production_session_counts WHERE session_id = ?) t"
     " WHERE s.session_id = ?";
 
 /*

@@ -287,6 +287,12 @@ class Migrations(_Sql):
                            "ORDER BY session_id")
         self.assertEqual(totals, [(SID_A, "2", "12"), (low, "1", "3"),
                                   (SID_CLOSED, "1", "2")])
+        # 003 counted the records that were there into the kept totals,
+        # once, however often schema.sql ran.
+        counts = self.rows(db, "SELECT session_id, SUM(record_count), "
+                           "SUM(total_units) FROM production_session_counts "
+                           "GROUP BY session_id ORDER BY session_id")
+        self.assertEqual(counts, totals)
         daily = self.rows(db, "SELECT day_utc, worker_id, worker_name, "
                           "record_count, total_units, session_count FROM "
                           "production_worker_daily_totals "
@@ -346,6 +352,63 @@ class MigrationRules(_Sql):
         self.assertEqual(status, "closed")
         self.assertNotEqual(closed, "NULL")
         self.assertLess(abs(int(age)), 30, "closed_at_utc is UTC now")
+
+    def counts_and_records(self, sids):
+        """Per session: (kept count, kept units) and (COUNT, SUM) of its
+        records."""
+        out = []
+        for sid in sids:
+            kept = self.rows(self.DB, "SELECT COALESCE(SUM(record_count), 0),"
+                             " COALESCE(SUM(total_units), 0) FROM "
+                             "production_session_counts WHERE session_id = "
+                             "'%s'" % sid)[0]
+            real = self.rows(self.DB, "SELECT COUNT(*), COALESCE(SUM(units),"
+                             " 0) FROM production_records WHERE session_id = "
+                             "'%s'" % sid)[0]
+            out.append((kept, real))
+        return out
+
+    def test_kept_totals_follow_every_change(self):
+        """A DBA's inserts, deletes, corrections of units and moves between
+        sessions all reach production_session_counts (and a statement that
+        fails changes neither)."""
+        user = self.new_user()
+        a, b = secrets.token_hex(12), secrets.token_hex(12)
+        self.mysql(self.DB, "INSERT INTO production_sessions (session_id, "
+                   "owner_auth0_id) VALUES ('%s', '%s'), ('%s', '%s')"
+                   % (a, user, b, user))
+        values = ", ".join(
+            "('rec_%016x', '%s', 'W1', 'Worker', %d, UTC_TIMESTAMP(3), "
+            "'e%d', '%s')" % (secrets.randbits(64), a, i + 1, i, user)
+            for i in range(10))
+        self.mysql(self.DB, "INSERT INTO production_records (record_id, "
+                   "session_id, worker_id, worker_name, units, "
+                   "recorded_at_utc, client_event_id, auth0_id) VALUES "
+                   + values)
+        steps = [
+            "DELETE FROM production_records WHERE session_id = '%s' "
+            "ORDER BY id LIMIT 2" % a,
+            "UPDATE production_records SET units = units + 100 WHERE "
+            "session_id = '%s' ORDER BY id LIMIT 3" % a,
+            "UPDATE production_records SET session_id = '%s' WHERE "
+            "session_id = '%s' ORDER BY id DESC LIMIT 4" % (b, a),
+            "UPDATE production_records SET worker_name = 'W. Orker' "
+            "WHERE session_id = '%s'" % b,
+        ]
+        for sql in steps:
+            self.mysql(self.DB, sql)
+            for kept, real in self.counts_and_records((a, b)):
+                self.assertEqual(kept, real, sql)
+        # A statement that fails half-way takes its counting back too.
+        before = self.counts_and_records((a, b))
+        p = self.mysql(self.DB, "UPDATE production_records SET "
+                       "client_event_id = 'same' WHERE session_id = '%s'"
+                       % b, check=False)
+        self.assertIn(b"Duplicate entry", p.stderr)
+        self.assertEqual(self.counts_and_records((a, b)), before)
+        for kept, real in before:
+            self.assertEqual(kept, real)
+        self.assertEqual(before[0][1], ("4", str(3 + 4 + 5 + 6 + 300)))
 
     def test_trigger_records_closed_at(self):
         user = self.new_user()

@@ -1019,3 +1019,33 @@ class SessionRaces(_Api):
         self.assertEqual(sorted(flags), [False] + [True] * 15, "one closes")
         self.assertEqual(len({r.json()["data"]["closedAtUtc"]
                               for r in results}), 1, "one closing time")
+
+
+class LargeSession(_Api):
+    """GET sessions/{id} of a session of 100,000 records: the totals are the
+    records' (COUNT, SUM), read from the few rows the database keeps for
+    the session (production_session_counts), not counted per request.  How
+    fast that is, is the benchmark's and sql/README.md's business; here,
+    that the rows read stay few and the figures exact."""
+
+    def test_100000_records(self):
+        prefix = secrets.token_hex(3)
+        self.H.sql("INSERT INTO production_records (record_id, session_id, "
+                   "worker_id, worker_name, units, recorded_at_utc, "
+                   "client_event_id, auth0_id) SELECT CONCAT('rec_', '%s', "
+                   "LPAD(HEX(seq), 10, '0')), %s, 'W1', 'Worker', "
+                   "1 + MOD(seq, 7), UTC_TIMESTAMP(3), CONCAT('big-', seq), "
+                   "%s FROM seq_1_to_100000" % (prefix, self.H.q(self.sid),
+                                                self.H.q(self.user)),
+                   timeout=120)
+        b = self.body()
+        self.assert_success(self.post(b), 201, b, False)
+        n, u = self.totals(self.sid)
+        self.assertEqual(n, 100001)
+        d = self.data(self.get_session(self.sid), 200)
+        self.assertEqual((d["recordCount"], d["totalUnits"]), (n, u))
+        kept = self.H.sql("SELECT COUNT(*) FROM production_session_counts "
+                          "WHERE session_id=%s" % self.H.q(self.sid))[0][0]
+        self.assertLessEqual(int(kept), 17, "rows read for the totals")
+        d = self.data(self.close(self.sid), 200)
+        self.assertEqual((d["recordCount"], d["totalUnits"]), (n, u))
