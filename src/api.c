@@ -126,20 +126,10 @@ int
 api_session_id(const struct request *req, struct response *resp,
     char out[SESSION_ID_LEN + 1])
 {
-	size_t	i;
-	char	c;
-
-	for (i = 0; i < req->param_len && i < SESSION_ID_LEN; i++) {
-		c = req->param[i];
-		out[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
-		if (!is_hex(out[i]))
-			break;
-	}
-	if (i != SESSION_ID_LEN || req->param_len != SESSION_ID_LEN) {
+	if (session_id_parse(req->param, req->param_len, out) == -1) {
 		http_error(resp, OUT_NOT_FOUND, "no such session");
 		return -1;
 	}
-	out[SESSION_ID_LEN] = '\0';
 	return 0;
 }
 

@@ -94,7 +94,7 @@ prometheus(struct buf *b, const struct stats_figures *f, long queue)
 	if (metric(b, "prodrec_active_workers", "gauge", "Workers serving a "
 	    "request.", f->active) ||
 	    metric(b, "prodrec_idle_workers", "gauge", "Workers waiting for a "
-	    "request.", f->total > f->active ? f->total - f->active : 0) ||
+	    "request.", f->idle) ||
 	    metric(b, "prodrec_total_workers", "gauge", "Workers running.",
 	    f->total) ||
 	    metric(b, "prodrec_max_active_workers", "gauge", "The most workers "

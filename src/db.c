@@ -1,7 +1,6 @@
 /* db.c: the worker's MariaDB connection and prepared statements; the only user of Connector/C. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -9,6 +8,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "proc.h"
 
 #define SLOW_CONNECT_MS		500	/* a failed connect this slow ... */
 #define RECONNECT_BACKOFF_MS	1000	/* ... is not tried again this soon */
@@ -172,17 +172,6 @@ static MYSQL_STMT		*stmts[S__MAX];
 static int64_t			 retry_after_ms;	/* no connect before */
 static char			 last_error[256];
 
-/* A monotonic clock in milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Remember why the last operation failed, for the caller's log line. */
 static void
 set_error(const char *what, unsigned int code, const char *msg)
@@ -269,7 +258,7 @@ db_connect(void)
 
 	if (conn != NULL)
 		return 0;
-	start = now_ms();
+	start = proc_now_ms();
 	if (start < retry_after_ms) {
 		snprintf(last_error, sizeof(last_error), "database unreachable "
 		    "(the last connect timed out; retrying within %d ms)",
@@ -292,7 +281,7 @@ db_connect(void)
 	return 0;
 fail:
 	db_close();
-	if (now_ms() - start >= SLOW_CONNECT_MS)
+	if (proc_now_ms() - start >= SLOW_CONNECT_MS)
 		retry_after_ms = start + RECONNECT_BACKOFF_MS;
 	return -1;
 }
@@ -877,7 +866,7 @@ int
 db_health(void)
 {
 	static int64_t	down_until_ms;
-	int64_t		start = now_ms();
+	int64_t		start = proc_now_ms();
 	int		attempt;
 
 	if (start < down_until_ms)
@@ -893,7 +882,7 @@ db_health(void)
 		set_error("health ping", mysql_errno(health_conn),
 		    mysql_error(health_conn));
 		close_health();
-		if (now_ms() - start >= HEALTH_TIMEOUT * 1000)
+		if (proc_now_ms() - start >= HEALTH_TIMEOUT * 1000)
 			break;		/* no time left for a second try */
 	}
 	return 0;

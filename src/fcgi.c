@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <fcgiapp.h>
 
@@ -18,6 +17,7 @@
 #include "fcgi.h"
 #include "http.h"
 #include "log.h"
+#include "proc.h"
 #include "route.h"
 #include "stats.h"
 
@@ -395,17 +395,6 @@ next_request(int listen_fd, FCGX_Request *fr)
 	return -1;
 }
 
-/* A monotonic clock in milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Set the receive time-out of the web server's connection. */
 static void
 recv_timeout(int fd, int seconds)
@@ -418,13 +407,13 @@ recv_timeout(int fd, int seconds)
 
 /* Read in up to max bytes until EOF or deadline_ms; 1 when EOF was seen. */
 static int
-drain(FCGX_Stream *in, size_t max, long long deadline_ms)
+drain(FCGX_Stream *in, size_t max, int64_t deadline_ms)
 {
 	char	buf[4096];
 	size_t	total = 0;
 	int	n;
 
-	while (total <= max && now_ms() < deadline_ms &&
+	while (total <= max && proc_now_ms() < deadline_ms &&
 	    (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
 		total += (size_t)n;
 	return FCGX_HasSeenEOF(in) != 0;
@@ -446,11 +435,11 @@ finish_input(FCGX_Request *fr, long long content_length)
 	if (FCGX_HasSeenEOF(fr->in))
 		return;
 	if (content_length <= 0) {
-		(void)drain(fr->in, DRAIN_MAX, now_ms() + PEER_TIMEOUT * 1000);
+		(void)drain(fr->in, DRAIN_MAX, proc_now_ms() + PEER_TIMEOUT * 1000);
 		return;
 	}
 	recv_timeout(fr->ipcFd, 1);
-	if (!drain(fr->in, DRAIN_MAX, now_ms() + DRAIN_MS))
+	if (!drain(fr->in, DRAIN_MAX, proc_now_ms() + DRAIN_MS))
 		fr->keepConnection = 0;
 	else if (fr->keepConnection)
 		recv_timeout(fr->ipcFd, PEER_TIMEOUT);

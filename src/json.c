@@ -551,8 +551,7 @@ json_status(struct buf *b, const struct stats_figures *f, long queue)
 	    (unsigned long long)f->accepted,
 	    (unsigned long long)f->responses[0],
 	    (unsigned long long)f->responses[1],
-	    (unsigned long long)f->responses[2], f->active,
-	    f->total > f->active ? f->total - f->active : 0, f->total,
+	    (unsigned long long)f->responses[2], f->active, f->idle, f->total,
 	    f->max_active, (unsigned long long)f->restarts) == -1)
 		return -1;
 	if (queue < 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -219,4 +220,15 @@ proc_parent_is_apache(void)
 	}
 	fclose(fp);
 	return is;
+}
+
+/* A monotonic clock in milliseconds (0 if it cannot be read). */
+int64_t
+proc_now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

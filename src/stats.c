@@ -165,4 +165,5 @@ stats_read(struct stats_figures *f)
 	f->active = atomic_load_explicit(&S->active, memory_order_relaxed);
 	f->max_active = atomic_load_explicit(&S->max_active,
 	    memory_order_relaxed);
+	f->idle = f->total > f->active ? f->total - f->active : 0;
 }

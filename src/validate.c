@@ -372,28 +372,38 @@ struct vctx {
 typedef int (*validator)(const struct jvalue *, const struct vctx *,
     struct record_input *, struct vfail *);
 
-/* 24 hex digits of either case, stored lower-case and NUL-terminated. */
-static int
-v_session_id(const struct jvalue *v, const struct vctx *c,
-    struct record_input *in, struct vfail *fail)
+/*
+ * A session id: 24 hex digits of either case (len bytes of s) into out,
+ * lower-case and NUL-terminated.  Returns 0, or -1 when s is not one.
+ */
+int
+session_id_parse(const char *s, size_t len, char out[SESSION_ID_LEN + 1])
 {
 	size_t	i;
 	char	ch;
 
-	(void)c;
-	if (v->len != SESSION_ID_LEN)
-		return refuse(fail, "sessionId", "sessionId must be %d "
-		    "hexadecimal digits", SESSION_ID_LEN);
+	if (len != SESSION_ID_LEN)
+		return -1;
 	for (i = 0; i < SESSION_ID_LEN; i++) {
-		ch = v->str[i];
+		ch = s[i];
 		if (ch >= 'A' && ch <= 'F')
 			ch = (char)(ch - 'A' + 'a');
 		else if (!is_digit(ch) && !(ch >= 'a' && ch <= 'f'))
-			return refuse(fail, "sessionId", "sessionId must be %d "
-			    "hexadecimal digits", SESSION_ID_LEN);
-		in->session_id[i] = ch;
+			return -1;
+		out[i] = ch;
 	}
-	in->session_id[SESSION_ID_LEN] = '\0';
+	out[SESSION_ID_LEN] = '\0';
+	return 0;
+}
+
+static int
+v_session_id(const struct jvalue *v, const struct vctx *c,
+    struct record_input *in, struct vfail *fail)
+{
+	(void)c;
+	if (session_id_parse(v->str, v->len, in->session_id) == -1)
+		return refuse(fail, "sessionId", "sessionId must be %d "
+		    "hexadecimal digits", SESSION_ID_LEN);
 	return 0;
 }
 

@@ -11,6 +11,7 @@ struct stats_figures {
 	uint64_t	responses[3];		/* answered 2xx, 4xx, 5xx */
 	uint64_t	restarts;		/* workers started after the first */
 	unsigned	active;			/* workers serving a request */
+	unsigned	idle;			/* workers waiting for one */
 	unsigned	total;			/* workers running */
 	unsigned	max_active;		/* the most active at once */
 };

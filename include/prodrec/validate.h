@@ -63,6 +63,7 @@ int	validate_record(const struct jbody *, const char *key_header,
 	    struct record_input *, struct vfail *);
 int	validate_session(const struct jbody *, struct session_input *,
 	    struct vfail *);
+int	session_id_parse(const char *, size_t, char out[SESSION_ID_LEN + 1]);
 int	ts_parse_utc(const char *, size_t, int64_t *ms);
 void	ts_format_utc(int64_t ms, char out[25]);
 

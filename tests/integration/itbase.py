@@ -6,6 +6,7 @@ import datetime
 import json
 import re
 import secrets
+import threading
 import time
 import unittest
 
@@ -161,3 +162,26 @@ def wait_until(pred, timeout=10, step=0.1):
             return True
         time.sleep(step)
     return pred()
+
+
+def run_at_once(fn, args_list, timeout=60):
+    """Call fn(*args) for each args in a thread of its own, all released
+    together; returns the results (or the exceptions) in order."""
+    n = len(args_list)
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def work(i):
+        try:
+            barrier.wait(timeout=20)
+            results[i] = fn(*args_list[i])
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            results[i] = e
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True)
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results

@@ -8,30 +8,7 @@ import threading
 import time
 
 from harness import post_record
-from itbase import Base, for_each_front
-
-
-def run_at_once(fn, args_list):
-    """Call fn(*args) for each args, all released together; returns the
-    results (or the exceptions) in order."""
-    n = len(args_list)
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def work(i):
-        try:
-            barrier.wait(timeout=20)
-            results[i] = fn(*args_list[i])
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            results[i] = e
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True)
-               for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+from itbase import Base, for_each_front, run_at_once
 
 
 class _Concurrency(Base):

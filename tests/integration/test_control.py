@@ -22,7 +22,7 @@ import fcgi
 import harness
 from harness import child_env, post_record
 from itbase import ALL_FRONTS, Base, for_each_front, wait_until
-from test_pool import Pool
+from test_pool import Pool, proc_state
 
 HEALTH = "/api/control/health"
 STATUS = "/api/control/status"
@@ -692,14 +692,6 @@ class HealthDown(_Control):
                       "harness's MariaDB" % pid)
         return pid
 
-    @staticmethod
-    def proc_state(pid):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                return f.read().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return None
-
     def wait_health_up(self, front, timeout=10, streak=8):
         """Health answers 200 streak times in a row within timeout;
         returns the answers before the streak."""
@@ -764,7 +756,7 @@ class HealthDown(_Control):
         pid = self.mariadbd_pid()
         os.kill(pid, signal.SIGSTOP)
         try:
-            self.assertTrue(wait_until(lambda: self.proc_state(pid) == "T",
+            self.assertTrue(wait_until(lambda: proc_state(pid) == "T",
                                        5, 0.01), "MariaDB (pid %d) stopped"
                             % pid)
             t0 = time.time()

@@ -16,7 +16,8 @@ import time
 import urllib.parse
 
 from harness import json_compact, post_record
-from itbase import Base, RECORD_ID_RE, ALL_FRONTS, for_each_front
+from itbase import (ALL_FRONTS, RECORD_ID_RE, Base, for_each_front,
+                    run_at_once)
 
 PROD = "/api/control/production"
 SESSIONS = PROD + "/sessions"
@@ -48,29 +49,6 @@ def sql_time(s):
 
 def now_utc():
     return datetime.datetime.now(datetime.timezone.utc)
-
-
-def run_at_once(fn, args_list, timeout=60):
-    """Call fn(*args) for each args in a thread of its own, all released
-    together; returns the results (or the exceptions) in order."""
-    n = len(args_list)
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def work(i):
-        try:
-            barrier.wait(timeout=20)
-            results[i] = fn(*args_list[i])
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            results[i] = e
-
-    threads = [threading.Thread(target=work, args=(i,), daemon=True)
-               for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    return results
 
 
 class _Api(Base):
