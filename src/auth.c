@@ -1,6 +1,6 @@
 /*
- * auth.c: bearer token -> user id.  The only user of libjwt and OpenSSL;
- * CONTRACT section 2 is the rule book.
+ * auth.c: bearer token -> user id.  The only user of libjwt and OpenSSL
+ * (with its token cache, tokcache.c); CONTRACT section 2 is the rule book.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,6 +25,7 @@
 
 #define HEADER_JSON_MAX	((AUTH_TOKEN_MAX / 4) * 3)	/* decoded header bound */
 #define HEADER_DEPTH_MAX	8	/* nesting accepted inside the header */
+#define RSA_BITS_MIN		2048	/* smaller RSA keys are refused */
 
 enum alg_family {
 	FAM_HMAC,		/* key: the shared secret */
@@ -38,16 +39,18 @@ static const struct alg_info {
 	jwt_alg_t	 jwt_alg;	/* what jwt_get_alg() reports */
 	enum alg_family	 family;
 	int		 curve;		/* FAM_EC: the NID the key must use */
+	size_t		 secret_min;	/* FAM_HMAC: bytes of the hash, the
+					   shortest secret (RFC 7518 3.2) */
 } algs[ALG__MAX] = {
-	[ALG_HS256] = { "HS256", JWT_ALG_HS256, FAM_HMAC, NID_undef },
-	[ALG_HS384] = { "HS384", JWT_ALG_HS384, FAM_HMAC, NID_undef },
-	[ALG_HS512] = { "HS512", JWT_ALG_HS512, FAM_HMAC, NID_undef },
-	[ALG_RS256] = { "RS256", JWT_ALG_RS256, FAM_RSA, NID_undef },
-	[ALG_RS384] = { "RS384", JWT_ALG_RS384, FAM_RSA, NID_undef },
-	[ALG_RS512] = { "RS512", JWT_ALG_RS512, FAM_RSA, NID_undef },
-	[ALG_ES256] = { "ES256", JWT_ALG_ES256, FAM_EC, NID_X9_62_prime256v1 },
-	[ALG_ES384] = { "ES384", JWT_ALG_ES384, FAM_EC, NID_secp384r1 },
-	[ALG_ES512] = { "ES512", JWT_ALG_ES512, FAM_EC, NID_secp521r1 },
+	[ALG_HS256] = { "HS256", JWT_ALG_HS256, FAM_HMAC, NID_undef, 32 },
+	[ALG_HS384] = { "HS384", JWT_ALG_HS384, FAM_HMAC, NID_undef, 48 },
+	[ALG_HS512] = { "HS512", JWT_ALG_HS512, FAM_HMAC, NID_undef, 64 },
+	[ALG_RS256] = { "RS256", JWT_ALG_RS256, FAM_RSA, NID_undef, 0 },
+	[ALG_RS384] = { "RS384", JWT_ALG_RS384, FAM_RSA, NID_undef, 0 },
+	[ALG_RS512] = { "RS512", JWT_ALG_RS512, FAM_RSA, NID_undef, 0 },
+	[ALG_ES256] = { "ES256", JWT_ALG_ES256, FAM_EC, NID_X9_62_prime256v1, 0 },
+	[ALG_ES384] = { "ES384", JWT_ALG_ES384, FAM_EC, NID_secp384r1, 0 },
+	[ALG_ES512] = { "ES512", JWT_ALG_ES512, FAM_EC, NID_secp521r1, 0 },
 };
 
 /* What auth_init() keeps; the strings belong to the caller's config. */
@@ -114,6 +117,12 @@ check_public_key(const struct config *cfg, enum cfg_alg a, char *err,
 		    "an RSA public key, which %s needs", ai->name);
 		goto fail;
 	}
+	if (ai->family == FAM_RSA && EVP_PKEY_get_bits(pkey) < RSA_BITS_MIN) {
+		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE holds a "
+		    "%d-bit RSA key; %s needs at least %d bits",
+		    EVP_PKEY_get_bits(pkey), ai->name, RSA_BITS_MIN);
+		goto fail;
+	}
 	if (ai->family == FAM_EC && type != EVP_PKEY_EC) {
 		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE does not hold "
 		    "an EC public key, which %s needs", ai->name);
@@ -170,6 +179,13 @@ auth_init(const struct config *cfg, char *err, size_t errsz)
 		}
 		if (cfg->jwt_secret_len > INT_MAX) {
 			snprintf(err, errsz, "the PRODREC_JWT_SECRET is too long");
+			return -1;
+		}
+		if (cfg->jwt_secret_len < algs[a].secret_min) {
+			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, whose "
+			    "secret must be at least %zu bytes (RFC 7518 3.2); "
+			    "the one given has %zu", algs[a].name,
+			    algs[a].secret_min, cfg->jwt_secret_len);
 			return -1;
 		}
 	}
@@ -632,9 +648,23 @@ check_iss_aud(jwt_t *jwt, const char **why)
 	return 0;
 }
 
+/* Does s hold a control character (C0, DEL, or C1 in UTF-8)? */
+static int
+has_control(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f ||
+		    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
 /*
  * Copy the user claim of jwt into user.  It must be a string of 1 to
- * USER_ID_MAX bytes.  Returns 0, or -1 with *why set.
+ * USER_ID_MAX bytes without control characters (it is stored, logged and
+ * compared as the records' auth0Id).  Returns 0, or -1 with *why set.
  */
 static int
 copy_user(jwt_t *jwt, char user[USER_ID_MAX + 1], const char **why)
@@ -648,6 +678,10 @@ copy_user(jwt_t *jwt, char user[USER_ID_MAX + 1], const char **why)
 	}
 	if ((len = strlen(id)) == 0 || len > USER_ID_MAX) {
 		*why = "user claim empty or too long";
+		return -1;
+	}
+	if (has_control(id)) {
+		*why = "user claim holds a control character";
 		return -1;
 	}
 	memcpy(user, id, len + 1);

@@ -68,6 +68,7 @@ static const struct key keys[] = {
 	{ "listen_backlog",	N(listen_backlog, 1, 65535),	"511" },
 	{ "pid_file",		S(pid_file),			NULL },
 	{ "shutdown_timeout",	N(shutdown_timeout, 1, 3600),	"10" },
+	{ "peer_timeout",	N(peer_timeout, 1, 3600),	"30" },
 	{ "max_requests",	N(max_requests, 0, 2147483647),	"0" },
 	{ "max_body",		N(max_body, 2, 16 * 1024 * 1024), "16384" },
 	{ "max_units",		N(max_units, 1, 2147483647),	"1000000" },

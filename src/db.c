@@ -167,10 +167,13 @@ static const char *const stmt_name[S__MAX] = {
 
 static const struct config	*cfg;
 static MYSQL			*conn;			/* NULL while down */
+static int			 in_tx;			/* an explicit transaction
+							   is open on conn */
 static MYSQL			*health_conn;		/* db_health's own */
 static MYSQL_STMT		*stmts[S__MAX];
 static int64_t			 retry_after_ms;	/* no connect before */
 static char			 last_error[256];
+static unsigned int		 last_code;	/* its MariaDB error, or 0 */
 
 /* Remember why the last operation failed, for the caller's log line. */
 static void
@@ -178,6 +181,7 @@ set_error(const char *what, unsigned int code, const char *msg)
 {
 	snprintf(last_error, sizeof(last_error), "%s: MariaDB error %u: %s",
 	    what, code, msg);
+	last_code = code;
 }
 
 const char *
@@ -222,10 +226,10 @@ db_close(void)
 
 /* Set the per-connection options: timeouts, character set, UTC, isolation. */
 static int
-set_options(MYSQL *m)
+set_options(MYSQL *m, const struct config *c)
 {
-	unsigned int	ct = cfg->db_connect_timeout, rt = cfg->db_read_timeout;
-	unsigned int	wt = cfg->db_write_timeout;
+	unsigned int	ct = c->db_connect_timeout, rt = c->db_read_timeout;
+	unsigned int	wt = c->db_write_timeout;
 	char		init[160];
 
 	/* Lock waits give up well before the client's read timeout does. */
@@ -271,7 +275,7 @@ db_connect(void)
 		set_error("mysql_init", 0, "out of memory");
 		goto fail;
 	}
-	if (set_options(conn) == -1 || mysql_real_connect(conn, cfg->db_host,
+	if (set_options(conn, cfg) == -1 || mysql_real_connect(conn, cfg->db_host,
 	    cfg->db_user, cfg->db_password, cfg->db_name, cfg->db_port, sock,
 	    0) == NULL) {
 		set_error("connect", mysql_errno(conn), mysql_error(conn));
@@ -284,6 +288,52 @@ fail:
 	if (proc_now_ms() - start >= SLOW_CONNECT_MS)
 		retry_after_ms = start + RECONNECT_BACKOFF_MS;
 	return -1;
+}
+
+/* Does the server refuse the configured account or database itself? */
+static int
+refused_account(unsigned int code)
+{
+	return code == ER_ACCESS_DENIED_ERROR ||
+	    code == ER_DBACCESS_DENIED_ERROR || code == ER_BAD_DB_ERROR ||
+	    code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
+}
+
+/*
+ * Try the database settings of c once (at start, and on SIGHUP before the
+ * new settings are taken): a wrong password, an account without access to
+ * the database or a database that does not exist is a configuration error
+ * like any other, which no waiting mends.  A server that does not answer
+ * is not: it comes back, and requests get 503 meanwhile.  Returns 0 (the
+ * server took the account, or could not be reached: see db_last_error),
+ * or -1 with one sentence in err.
+ */
+int
+db_probe(const struct config *c, char *err, size_t errsz)
+{
+	unsigned int	 code;
+	MYSQL		*m;
+	const char	*sock = c->db_socket != NULL && c->db_socket[0] != '\0' ?
+			    c->db_socket : NULL;
+
+	if ((m = mysql_init(NULL)) == NULL) {
+		snprintf(err, errsz, "out of memory trying the database");
+		return -1;
+	}
+	if (set_options(m, c) == 0 && mysql_real_connect(m, c->db_host,
+	    c->db_user, c->db_password, c->db_name, c->db_port, sock, 0) !=
+	    NULL)
+		code = 0;
+	else
+		code = mysql_errno(m);
+	if (code != 0)
+		set_error("connect", code, mysql_error(m));
+	if (refused_account(code))
+		snprintf(err, errsz, "the database refuses the settings "
+		    "(db_user, db_password, db_name): MariaDB error %u: %s",
+		    code, mysql_error(m));
+	mysql_close(m);
+	return refused_account(code) ? -1 : 0;
 }
 
 /* Did the error lose the connection (as opposed to failing one statement)? */
@@ -329,10 +379,29 @@ prepared(enum stmt_id id, unsigned int *code)
 		*code = mysql_stmt_errno(st);
 		snprintf(last_error, sizeof(last_error), "prepare %s: MariaDB "
 		    "error %u: %s", stmt_name[id], *code, mysql_stmt_error(st));
+		last_code = *code;
 		mysql_stmt_close(st);
 		return NULL;
 	}
 	return stmts[id] = st;
+}
+
+/* The status of a failure with code; a lost connection is dropped. */
+static enum db_status
+failed(unsigned int code)
+{
+	if (connection_lost(code)) {
+		db_close();
+		return DB_UNAVAILABLE;
+	}
+	return DB_ERROR;
+}
+
+/* May a statement that failed with code be run again, as it is? */
+static int
+retryable(unsigned int code)
+{
+	return code == ER_LOCK_DEADLOCK || code == ER_LOCK_WAIT_TIMEOUT;
 }
 
 /*
@@ -344,12 +413,17 @@ prepared(enum stmt_id id, unsigned int *code)
  * here is safe to repeat, since the insert carries its own record_id and
  * keys, so a first attempt that did commit is found as a duplicate of the
  * row with that same record_id, never stored twice.
+ *
+ * Inside an explicit transaction (in_tx) nothing is retried here: the
+ * failure has rolled back or lost the whole transaction, and running the
+ * statement again would run it outside the transaction, without the locks
+ * taken before it.  in_transaction() retries the whole transaction.
  */
 static enum db_status
 execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 {
 	unsigned int	code = 0;
-	int		tries = 0, reconnected = 0;
+	int		tries = 0, reconnected = in_tx;
 
 	for (;;) {
 		if (db_connect() == -1)
@@ -372,16 +446,11 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 			reconnected = 1;
 			continue;
 		}
-		if ((code == ER_LOCK_DEADLOCK || code == ER_LOCK_WAIT_TIMEOUT) &&
-		    ++tries < DEADLOCK_RETRIES)
+		if (retryable(code) && !in_tx && ++tries < DEADLOCK_RETRIES)
 			continue;
 		break;
 	}
-	if (connection_lost(code)) {
-		db_close();
-		return DB_UNAVAILABLE;
-	}
-	return DB_ERROR;
+	return failed(code);
 }
 
 /* Point b at a string parameter (NULL s binds SQL NULL). */
@@ -644,7 +713,7 @@ read_page(const char *session_id, uint64_t after_id, unsigned limit,
 	return st == DB_NOT_FOUND ? DB_OK : st;
 }
 
-/* Start a transaction holding the session row (sql_session_settle). */
+/* Hold the session row for the rest of the transaction (sql_session_settle). */
 static enum db_status
 settle(const char *session_id)
 {
@@ -654,14 +723,6 @@ settle(const char *session_id)
 	char		status[8];
 	enum db_status	st;
 
-	if (db_connect() == -1)
-		return DB_UNAVAILABLE;
-	if (mysql_query(conn, "START TRANSACTION") != 0) {
-		set_error("start transaction", mysql_errno(conn),
-		    mysql_error(conn));
-		return connection_lost(mysql_errno(conn)) ? DB_UNAVAILABLE :
-		    DB_ERROR;
-	}
 	bind_str(&p[0], session_id, SESSION_ID_LEN, &len);
 	bind_out(&out[0], MYSQL_TYPE_STRING, status, sizeof(status), &olen,
 	    &isnull, &error);
@@ -670,28 +731,118 @@ settle(const char *session_id)
 	return st;
 }
 
+/* Run sql (a transaction statement) on conn: 0, or the error's code. */
+static unsigned int
+tx_statement(const char *sql)
+{
+	if (mysql_query(conn, sql) == 0)
+		return 0;
+	set_error(sql, mysql_errno(conn), mysql_error(conn));
+	return mysql_errno(conn) != 0 ? mysql_errno(conn) : CR_UNKNOWN_ERROR;
+}
+
+/*
+ * One attempt at the transaction body(arg): START TRANSACTION, the body,
+ * COMMIT (ROLLBACK when the body failed).  Returns 0 when it committed, or
+ * the code of the failure, with *st what the caller is to answer.
+ */
+static unsigned int
+tx_attempt(enum db_status (*body)(void *), void *arg, enum db_status *st)
+{
+	unsigned int	code;
+
+	last_code = 0;
+	if (db_connect() == -1) {
+		*st = DB_UNAVAILABLE;
+		return CR_CONNECTION_ERROR;
+	}
+	if ((code = tx_statement("START TRANSACTION")) != 0) {
+		*st = failed(code);
+		return code;
+	}
+	in_tx = 1;
+	*st = body(arg);
+	in_tx = 0;
+	if (*st != DB_OK && *st != DB_NOT_FOUND) {
+		code = last_code != 0 ? last_code : CR_UNKNOWN_ERROR;
+		if (conn != NULL)
+			(void)tx_statement("ROLLBACK");
+		return code;
+	}
+	if ((code = tx_statement("COMMIT")) != 0)
+		*st = failed(code);
+	return code;
+}
+
+/*
+ * Run body(arg) as one transaction.  A failure inside it is never mended by
+ * running one statement again (the transaction's locks would be gone): a
+ * deadlock or lock wait time-out runs the whole transaction again
+ * (DEADLOCK_RETRIES times), a lost connection reconnects and runs it once
+ * more, anything else fails it.  body must be safe to run again: hand
+ * nothing out before its last statement has stored its result.
+ */
+static enum db_status
+in_transaction(enum db_status (*body)(void *), void *arg)
+{
+	enum db_status	st;
+	unsigned int	code;
+	int		tries = 0, reconnected = 0;
+
+	for (;;) {
+		if ((code = tx_attempt(body, arg, &st)) == 0)
+			return st;
+		if (connection_lost(code) && !reconnected) {
+			log_warnx("%s; running the transaction again",
+			    last_error);
+			db_close();
+			retry_after_ms = 0;
+			reconnected = 1;
+			continue;
+		}
+		if (!retryable(code) || ++tries >= DEADLOCK_RETRIES)
+			return st == DB_OK ? DB_ERROR : st;
+	}
+}
+
+/* A page of an open session, for in_transaction. */
+struct page_tx {
+	const char	*session_id;
+	uint64_t	 after_id;
+	unsigned	 limit;
+	db_record_fn	 fn;
+	void		*arg;
+};
+
+static enum db_status
+page_body(void *arg)
+{
+	struct page_tx	*t = arg;
+	enum db_status	 st;
+
+	if ((st = settle(t->session_id)) != DB_OK)
+		return st;
+	return read_page(t->session_id, t->after_id, t->limit, t->fn, t->arg);
+}
+
 /*
  * The records of a session stored after the row after_id (0: from the
  * first), at most limit, oldest first; each is handed to fn(row, arg),
  * and a non-zero return from fn stops the page (DB_ERROR).  For a session
- * that may still take records (open), the page is read while the session
- * row is held, so that no record with a smaller id can commit after it.
+ * that may still take records (open), the page is read in one transaction
+ * that first holds the session row, so that no record with a smaller id
+ * can commit after it.  read_page hands rows out only once the page's
+ * result is stored, so the transaction can be run again before that.
  */
 enum db_status
 db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
     int open, db_record_fn fn, void *arg)
 {
-	enum db_status	st;
+	struct page_tx	t = { session_id, after_id, limit, fn, arg };
 
 	if (!open)
 		return read_page(session_id, after_id, limit, fn, arg);
-	if ((st = settle(session_id)) == DB_OK)
-		st = read_page(session_id, after_id, limit, fn, arg);
-	if (conn != NULL && mysql_commit(conn) != 0 && st == DB_OK) {
-		set_error("commit", mysql_errno(conn), mysql_error(conn));
-		st = DB_ERROR;
-	}
-	return st;
+	return in_transaction(page_body, &t);
 }
 
 /* Bind the columns of sql_session_view into v. */

@@ -16,17 +16,21 @@
 #include "app.h"
 #include "fcgi.h"
 #include "http.h"
+#include "listen.h"
 #include "log.h"
+#include "pool.h"
 #include "proc.h"
 #include "route.h"
 #include "stats.h"
 
 #define PATH_MAX_LEN	2048	/* longer SCRIPT_NAME + PATH_INFO is a 404 */
-#define PEER_TIMEOUT	30	/* seconds a stalled peer may hold the worker */
 #define DRAIN_MAX	(1024 * 1024)	/* bytes of an unread body read ... */
 #define DRAIN_MS	1000		/* ... and time spent, at most */
 
 static volatile sig_atomic_t	stopping;
+static int			peer_timeout;	/* seconds, from the config */
+static int			draining;	/* serving the last of the
+						   backlog: keep no connection */
 
 /*
  * From the SIGTERM/SIGINT handler: leave the accept loop.  The stop signals
@@ -264,13 +268,13 @@ write_response(FCGX_Request *fr, const struct response *resp)
 /*
  * A worker serves one connection at a time, so a peer that stops sending
  * mid-request must not hold it for ever: reads and writes on the accepted
- * connection give up after PEER_TIMEOUT seconds (the body then reads short
+ * connection give up after peer_timeout seconds (the body then reads short
  * and the request ends with a 400 or a dropped connection).
  */
 static void
 limit_peer(int fd)
 {
-	struct timeval	tv = { PEER_TIMEOUT, 0 };
+	struct timeval	tv = { peer_timeout, 0 };
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
@@ -293,23 +297,33 @@ stop_pending(void)
 	    sigismember(&pending, SIGINT) == 1;
 }
 
+/* What waiting for work came to. */
+enum wait {
+	WAIT_READY,		/* the socket is readable */
+	WAIT_SIGNAL,		/* a signal came (a stop?) */
+	WAIT_TIMEOUT,		/* nothing within the time-out */
+	WAIT_ERROR
+};
+
 /*
  * Wait until fd has work (a connection to accept, or the next request on a
- * connection the web server keeps open), letting the stop signals in only
- * here.  Returns 1 when fd is readable, 0 when a signal came, -1 on error.
+ * connection the web server keeps open), for at most timeout (NULL: for
+ * ever), letting the stop signals in only here.
  */
-static int
-wait_for_work(int fd, const sigset_t *waitmask)
+static enum wait
+wait_for_work(int fd, const struct timespec *timeout, const sigset_t *waitmask)
 {
 	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
 	int		n;
 
-	n = ppoll(&pfd, 1, NULL, waitmask);
-	if (n == -1 && errno != EINTR) {
-		log_warn("poll on the FastCGI socket");
-		return -1;
-	}
-	return n > 0;
+	if ((n = ppoll(&pfd, 1, timeout, waitmask)) > 0)
+		return WAIT_READY;
+	if (n == 0)
+		return WAIT_TIMEOUT;
+	if (errno == EINTR)
+		return WAIT_SIGNAL;
+	log_warn("poll on the FastCGI socket");
+	return WAIT_ERROR;
 }
 
 /*
@@ -358,29 +372,38 @@ prepare(int listen_fd, sigset_t *waitmask)
 	return 0;
 }
 
+/* What next_request() found. */
+enum next {
+	NEXT_REQUEST,		/* a request to serve */
+	NEXT_NONE,		/* a connection ended without one (the peer
+				   went away, timed out or spoke no FastCGI) */
+	NEXT_EMPTY,		/* nothing queued on the listening socket
+				   (another worker took it, or it is stopped) */
+	NEXT_ERROR		/* the worker cannot go on */
+};
+
 /*
  * Take the next request: from the connection the web server keeps open, or
  * from a new connection accepted here rather than in libfcgi, so that the
  * peer's time-outs hold from its first byte: libfcgi reads the parameters
  * inside FCGX_Accept_r, where no stop signal gets through.  libfcgi's own
  * listening socket is -1, so when a connection ends without a request it
- * returns -EBADF instead of accepting one itself.  Returns 1 with a
- * request, 0 when there is none after all (another worker took the
- * connection, the peer went away, timed out or spoke no FastCGI), -1 when
- * the worker cannot go on.
+ * returns -EBADF instead of accepting one itself.
  */
-static int
+static enum next
 next_request(int listen_fd, FCGX_Request *fr)
 {
 	int	fd, n;
 
 	if (fr->ipcFd < 0) {
 		if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
-				return 0;
+			if (errno == EINTR || errno == ECONNABORTED)
+				return NEXT_NONE;
+			/* EINVAL: a stopped TCP listener (listen_close_drained) */
+			if (errno == EAGAIN || (errno == EINVAL && draining))
+				return NEXT_EMPTY;
 			log_warn("accept on the FastCGI socket");
-			return -1;
+			return NEXT_ERROR;
 		}
 		limit_peer(fd);
 		fr->ipcFd = fd;
@@ -388,11 +411,21 @@ next_request(int listen_fd, FCGX_Request *fr)
 					   last request: keep this one open */
 	}
 	if ((n = FCGX_Accept_r(fr)) == 0)
-		return 1;
+		return NEXT_REQUEST;
 	if (n == -EBADF)
-		return 0;
+		return NEXT_NONE;
 	log_warnx("libfcgi cannot take a request (%d)", n);
-	return -1;
+	return NEXT_ERROR;
+}
+
+/* Close the connection the web server keeps open, if any. */
+static void
+close_kept(FCGX_Request *fr)
+{
+	if (fr->ipcFd < 0)
+		return;
+	fr->keepConnection = 0;
+	FCGX_Finish_r(fr);	/* the request is finished: this only closes */
 }
 
 /* Set the receive time-out of the web server's connection. */
@@ -405,6 +438,22 @@ recv_timeout(int fd, int seconds)
 		log_warn("setsockopt on the FastCGI connection");
 }
 
+/*
+ * How many bytes to ask FCGX_GetStr for, so that it blocks for one read at
+ * most: what its buffer holds, else 1 (which reads what has come).  It
+ * returns short only at the end of the input, so asking for more would let
+ * a body trickling in a byte at a time keep it reading, past any deadline.
+ * The buffer's bounds are fields of the stream that fcgiapp.h declares
+ * (rdNext, stop), read only.
+ */
+static int
+read_size(const FCGX_Stream *in, int max)
+{
+	ptrdiff_t	n = in->stop - in->rdNext;
+
+	return n <= 0 ? 1 : n < max ? (int)n : max;
+}
+
 /* Read in up to max bytes until EOF or deadline_ms; 1 when EOF was seen. */
 static int
 drain(FCGX_Stream *in, size_t max, int64_t deadline_ms)
@@ -413,8 +462,8 @@ drain(FCGX_Stream *in, size_t max, int64_t deadline_ms)
 	size_t	total = 0;
 	int	n;
 
-	while (total <= max && proc_now_ms() < deadline_ms &&
-	    (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
+	while (total <= max && proc_now_ms() < deadline_ms && (n =
+	    FCGX_GetStr(buf, read_size(in, (int)sizeof(buf)), in)) > 0)
 		total += (size_t)n;
 	return FCGX_HasSeenEOF(in) != 0;
 }
@@ -424,46 +473,57 @@ drain(FCGX_Stream *in, size_t max, int64_t deadline_ms)
  * body: 401, 413, 405), so that the connection closes cleanly: closing
  * with input unread resets it, and the web server may lose the answer.
  * Web servers send a request whole, so this is normally one read of what
- * is buffered.  A body that is huge or trickles in is not waited for:
- * DRAIN_MAX bytes within DRAIN_MS (reads time out after a second), then
- * the connection is closed, not kept.  Without a body, only the empty
- * record that ends it is left, sent with the parameters.
+ * is buffered (without a body, only the empty record that ends it, sent
+ * with the parameters).  A body that is huge or trickles in is not waited
+ * for, whatever CONTENT_LENGTH says or does not say: DRAIN_MAX bytes within
+ * DRAIN_MS (reads time out after a second), then the connection is closed,
+ * never offered for the next request, which could be another client's.
  */
 static void
-finish_input(FCGX_Request *fr, long long content_length)
+finish_input(FCGX_Request *fr)
 {
 	if (FCGX_HasSeenEOF(fr->in))
 		return;
-	if (content_length <= 0) {
-		(void)drain(fr->in, DRAIN_MAX, proc_now_ms() + PEER_TIMEOUT * 1000);
-		return;
-	}
 	recv_timeout(fr->ipcFd, 1);
 	if (!drain(fr->in, DRAIN_MAX, proc_now_ms() + DRAIN_MS))
 		fr->keepConnection = 0;
 	else if (fr->keepConnection)
-		recv_timeout(fr->ipcFd, PEER_TIMEOUT);
+		recv_timeout(fr->ipcFd, peer_timeout);
 }
 
 /*
  * Wait for the next request and take it.  On a connection the web server
- * keeps open, wait first (stop signals get in only while waiting).  For a
- * new connection, try to accept first and wait only when none is queued:
- * under load one system call less per request.  Returns 1 with a request,
- * 0 when there is none yet (or a signal came), -1 on error.
+ * keeps open, wait first (stop signals get in only while waiting), for at
+ * most peer_timeout: an idle kept connection is closed then, or it would
+ * hold this worker for ever.  For a new connection, try to accept first
+ * and wait only when none is queued: under load one system call less per
+ * request.  Returns 1 with a request, 0 when there is none yet (or a
+ * signal came), -1 on error.
  */
 static int
 take_request(int listen_fd, FCGX_Request *fr, const sigset_t *waitmask)
 {
-	int	n;
+	struct timespec	idle = { peer_timeout, 0 };
+	enum wait	w;
 
-	if (fr->ipcFd >= 0 && (n = wait_for_work(fr->ipcFd, waitmask)) <= 0)
-		return n;
-	if ((n = next_request(listen_fd, fr)) != 0)
-		return n;
-	if (fr->ipcFd < 0 && wait_for_work(listen_fd, waitmask) < 0)
+	if (fr->ipcFd >= 0) {
+		if ((w = wait_for_work(fr->ipcFd, &idle, waitmask)) ==
+		    WAIT_TIMEOUT)
+			close_kept(fr);
+		if (w != WAIT_READY)
+			return w == WAIT_ERROR ? -1 : 0;
+	}
+	switch (next_request(listen_fd, fr)) {
+	case NEXT_REQUEST:
+		return 1;
+	case NEXT_ERROR:
 		return -1;
-	return 0;
+	case NEXT_EMPTY:
+		return wait_for_work(listen_fd, NULL, waitmask) == WAIT_ERROR ?
+		    -1 : 0;
+	default:
+		return 0;
+	}
 }
 
 /* Serve one accepted request: parse, route, answer, finish. */
@@ -476,13 +536,49 @@ serve_one(struct app *app, FCGX_Request *fr, struct response *resp)
 	stats_request_begin();
 	read_request(&req, fr, path, sizeof(path));
 	http_response_reset(resp);
-	route_request(app, &req, resp);
+	if (app->renew != NULL && app->renew() == -1) {
+		http_fault(resp, OUT_UNAVAILABLE, "configuration reload");
+		stopping = 1;	/* the master starts a worker that has it */
+	} else {
+		peer_timeout = (int)app->cfg->peer_timeout;
+		route_request(app, &req, resp);
+	}
 	/* Counted before it is sent: a worker killed the moment its answer
 	   is out has counted it. */
 	stats_request_end(resp->status);
 	write_response(fr, resp);
-	finish_input(fr, req.content_length);
+	finish_input(fr);
+	if (draining)
+		fr->keepConnection = 0;
 	FCGX_Finish_r(fr);
+}
+
+/*
+ * The whole pool is stopping, not only this worker: its listening socket
+ * takes no new connection (listen_stop, done by the master, or here when
+ * this process serves alone), but what it queued before is served, not
+ * dropped: accept until nothing is left, one request per connection, then
+ * make the socket refuse outright.  A request already sent on a connection
+ * the web server keeps open is served; an idle kept connection is closed.
+ */
+static void
+drain_backlog(struct app *app, int listen_fd, FCGX_Request *fr,
+    struct response *resp)
+{
+	struct timespec	now = { 0, 0 };
+	enum next	n;
+
+	draining = 1;
+	if (listen_stop(listen_fd) == -1)
+		log_warn("cannot stop the listening socket");
+	if (fr->ipcFd >= 0 && wait_for_work(fr->ipcFd, &now, NULL) !=
+	    WAIT_READY)
+		close_kept(fr);
+	while ((n = next_request(listen_fd, fr)) != NEXT_EMPTY &&
+	    n != NEXT_ERROR)
+		if (n == NEXT_REQUEST)
+			serve_one(app, fr, resp);
+	listen_close_drained(listen_fd);
 }
 
 /*
@@ -499,6 +595,7 @@ fcgi_serve(struct app *app, int listen_fd)
 	unsigned	served = 0, limit = app->cfg->max_requests;
 	int		rc = 0, n;
 
+	peer_timeout = (int)app->cfg->peer_timeout;
 	if (prepare(listen_fd, &waitmask) == -1 ||
 	    FCGX_InitRequest(&fr, -1, 0) != 0)	/* next_request accepts */
 		return -1;
@@ -516,6 +613,8 @@ fcgi_serve(struct app *app, int listen_fd)
 	if (limit != 0 && served == limit)
 		log_warnx("served its request limit (PRODREC_MAX_REQUESTS=%u); "
 		    "exiting for a fresh process", limit);
+	else if (rc == 0 && pool_stopping())
+		drain_backlog(app, listen_fd, &fr, &resp);
 	FCGX_Free(&fr, 1);
 	buf_free(&resp.body);
 	return rc;

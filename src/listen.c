@@ -1,7 +1,12 @@
-/* listen.c: open the listening socket of a standalone prodrec (POSIX sockets only). */
+/*
+ * listen.c: the listening socket: open it for a standalone prodrec, check
+ * the one a web server passes, and stop it without dropping what it queued.
+ */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+
+#include <linux/filter.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,4 +221,48 @@ listen_check_fd(int fd, char *err, size_t errsz)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Stop taking new connections on the listening socket fd at once, for every
+ * process that shares it, while the connections already queued stay there
+ * to be accepted and served: a stop must refuse a new connection (the web
+ * server then answers 503 or tries another backend) or serve it, never
+ * queue it and then reset it.
+ *
+ * A unix socket shut for reading refuses connect() with ECONNREFUSED and
+ * still hands out what it queued.  A TCP listener cannot do that:
+ * shutdown() resets every queued connection.  Instead a socket filter that
+ * drops every packet is attached: the kernel then completes no new
+ * handshake (a SYN goes unanswered and is sent again a second later, by
+ * when listen_close_drained() has made the socket refuse it), and the
+ * queue can only shrink.  Async-signal-safe.  Returns 0 or -1 (errno).
+ */
+int
+listen_stop(int fd)
+{
+	static struct sock_filter	drop_all[] = {
+		BPF_STMT(BPF_RET | BPF_K, 0)
+	};
+	struct sock_fprog		prog = { 1, drop_all };
+	int				domain;
+	socklen_t			len = sizeof(domain);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == -1)
+		return -1;
+	if (domain == AF_UNIX)
+		return shutdown(fd, SHUT_RD);
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+}
+
+/*
+ * After listen_stop(), once accept() found nothing queued: make the socket
+ * refuse connections outright.  Nothing is queued and nothing can be, so
+ * shutting a TCP listener now resets no connection.
+ */
+void
+listen_close_drained(int fd)
+{
+	(void)shutdown(fd, SHUT_RD);
 }

@@ -19,6 +19,8 @@
 #include "stats.h"
 
 static struct config	cfg;		/* in force; a worker has its own copy */
+static unsigned		cfg_gen;	/* in a worker: the pool generation
+					   cfg was loaded for */
 static struct app	app;
 static int		listen_fd = -1;
 
@@ -141,17 +143,31 @@ check_combination(const struct config *c, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * Load the whole configuration into c and check it (auth_init then points
+ * into c).  Returns 0, or -1 with one sentence in err and c freed.
+ */
+static int
+load_checked(struct config *c, char *err, size_t errsz)
+{
+	if (cfg_load(c, err, errsz) == -1)
+		return -1;
+	default_workers(c);
+	if (auth_init(c, err, errsz) == -1 ||
+	    check_combination(c, err, errsz) == -1) {
+		cfg_free(c);
+		return -1;
+	}
+	return 0;
+}
+
 /* Load and check the whole configuration; exits with one line if bad. */
 static void
 configure(struct config *c)
 {
 	char	err[512];
 
-	if (cfg_load(c, err, sizeof(err)) == -1 ||
-	    auth_init(c, err, sizeof(err)) == -1)
-		fatalx("configuration error: %s", err);
-	default_workers(c);
-	if (check_combination(c, err, sizeof(err)) == -1)
+	if (load_checked(c, err, sizeof(err)) == -1)
 		fatalx("configuration error: %s", err);
 }
 
@@ -180,16 +196,56 @@ set_worker_signals(void)
 		fatal("sigaction");
 }
 
+static void
+set_limits(void)
+{
+	app.limits.max_units = cfg.max_units;
+	app.limits.max_clock_skew = cfg.max_clock_skew;
+}
+
+static void	install(struct config *next, int quiet);
+
+/*
+ * In a worker, before each request: has the master taken a new
+ * configuration since this worker's was loaded?  Then load it here too, so
+ * that no answer uses a changed key or limit (the master replaces the
+ * workers all the same, for what only a new process takes: the database
+ * settings).  Returns 0, or -1 when it no longer loads here (changed
+ * again since?): the request gets 503 and the worker leaves.
+ */
+static int
+renew(void)
+{
+	struct config	next;
+	unsigned	gen = pool_generation();
+	char		err[512];
+
+	if (gen == cfg_gen)
+		return 0;
+	if (load_checked(&next, err, sizeof(err)) == -1) {
+		log_warnx("the configuration the master reloaded does not "
+		    "load in this worker: %s", err);
+		if (auth_init(&cfg, err, sizeof(err)) == -1)
+			fatalx("configuration error: %s", err);
+		return -1;
+	}
+	install(&next, 1);
+	cfg_gen = gen;
+	set_limits();
+	return 0;
+}
+
 /* In a worker (or the lone process): connect and serve until told to stop. */
 static int
 serve(void *ctx)
 {
 	(void)ctx;
 	set_worker_signals();
+	cfg_gen = pool_generation();
 	app.cfg = &cfg;
 	app.listen_fd = listen_fd;
-	app.limits.max_units = cfg.max_units;
-	app.limits.max_clock_skew = cfg.max_clock_skew;
+	app.renew = renew;
+	set_limits();
 	/* The connection is opened in the process that serves, after the fork. */
 	if (db_connect() == -1)
 		log_warnx("database not reachable yet (%s); answering 503 "
@@ -222,7 +278,7 @@ swap_strings(char **a, char **b)
 
 /* Keep what only a restart can change (the socket, the pid file). */
 static void
-keep_restart_settings(struct config *next)
+keep_restart_settings(struct config *next, int quiet)
 {
 	int	changed;
 
@@ -232,7 +288,7 @@ keep_restart_settings(struct config *next)
 	    (next->pid_file != NULL && strcmp(next->pid_file, cfg.pid_file)) ||
 	    next->listen_mode != cfg.listen_mode ||
 	    next->listen_backlog != cfg.listen_backlog;
-	if (changed)
+	if (changed && !quiet)
 		log_warnx("SIGHUP: listen, listen_mode, listen_backlog and "
 		    "pid_file take effect at the next start only");
 	swap_strings(&next->listen, &cfg.listen);
@@ -241,38 +297,54 @@ keep_restart_settings(struct config *next)
 	next->listen_backlog = cfg.listen_backlog;
 }
 
+/* Put the checked next in force (auth_init pointed into it). */
+static void
+install(struct config *next, int quiet)
+{
+	char	err[512];
+
+	keep_restart_settings(next, quiet);
+	cfg_free(&cfg);
+	cfg = *next;
+	if (auth_init(&cfg, err, sizeof(err)) == -1)	/* points into cfg */
+		fatalx("configuration error: %s", err);
+}
+
+/* Why a checked new configuration is not taken on SIGHUP, or NULL. */
+static const char *
+refuse_reload(const struct config *next, char *err, size_t errsz)
+{
+	if (next->workers == 0)
+		return "workers = 0 (no pool) takes a restart";
+	if (db_probe(next, err, errsz) == -1)
+		return err;
+	return NULL;
+}
+
 /* SIGHUP in the master: a checked new configuration, or the old one. */
 static int
 reload(void *ctx)
 {
-	struct config	next;
-	char		err[512];
+	struct config	 next;
+	char		 err[512];
+	const char	*why;
 
 	(void)ctx;
-	if (cfg_load(&next, err, sizeof(err)) == -1) {
+	if (load_checked(&next, err, sizeof(err)) == -1) {
 		log_warnx("SIGHUP: configuration error: %s", err);
-		return -1;
+		goto keep;
 	}
-	default_workers(&next);
-	if (next.workers == 0) {
-		log_warnx("SIGHUP: workers = 0 (no pool) takes a restart");
+	if ((why = refuse_reload(&next, err, sizeof(err))) != NULL) {
+		log_warnx("SIGHUP: %s", why);
 		cfg_free(&next);
-		return -1;
+		goto keep;
 	}
-	if (auth_init(&next, err, sizeof(err)) == -1) {
-		log_warnx("SIGHUP: configuration error: %s", err);
-		cfg_free(&next);
-		if (auth_init(&cfg, err, sizeof(err)) == -1)
-			fatalx("the configuration in force no longer checks: %s",
-			    err);
-		return -1;
-	}
-	keep_restart_settings(&next);
-	cfg_free(&cfg);
-	cfg = next;
-	if (auth_init(&cfg, err, sizeof(err)) == -1)	/* points into cfg */
-		fatalx("configuration error: %s", err);
+	install(&next, 0);
 	return 0;
+keep:
+	if (auth_init(&cfg, err, sizeof(err)) == -1)
+		fatalx("the configuration in force no longer checks: %s", err);
+	return -1;
 }
 
 /* Clean up what this process made, then exit with one line. */
@@ -282,6 +354,19 @@ die(const char *what, const char *err)
 	listen_remove(cfg.listen);
 	proc_pidfile_remove();
 	fatalx("%s: %s", what, err);
+}
+
+/*
+ * Before serving: a database that refuses the account is a configuration
+ * error (one line, exit 1); one that does not answer yet is only logged.
+ */
+static void
+probe_database(void)
+{
+	char	err[512];
+
+	if (db_probe(&cfg, err, sizeof(err)) == -1)
+		fatalx("configuration error: %s", err);
 }
 
 /* The socket to accept on: --listen / PRODREC_LISTEN, or fd 0. */
@@ -335,6 +420,9 @@ main(int argc, char *argv[])
 	}
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
+	if (db_init(&cfg) == -1)
+		fatalx("cannot initialise the MariaDB client library");
+	probe_database();
 	listen_fd = open_socket(&standalone);
 	if (standalone && !o.foreground && proc_daemonize(err,
 	    sizeof(err)) == -1)
@@ -342,8 +430,6 @@ main(int argc, char *argv[])
 	if (cfg.pid_file != NULL && cfg.pid_file[0] != '\0' &&
 	    proc_pidfile(cfg.pid_file, err, sizeof(err)) == -1)
 		die("start", err);
-	if (db_init(&cfg) == -1)
-		die("start", "cannot initialise the MariaDB client library");
 	if (stats_init(cfg.workers == 0 ? 1 : POOL_MAX_CHILDREN) == -1)
 		die("start", "cannot map memory for the status figures");
 	if (cfg.workers == 0) {

@@ -4,6 +4,7 @@
  * that die at start), replaces them one at a time on SIGHUP and stops them
  * gracefully on SIGTERM/SIGINT.
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "log.h"
 #include "pool.h"
 #include "stats.h"
@@ -36,6 +38,18 @@ struct child {
 	int64_t		started_ms;
 	int64_t		kill_at_ms;	/* retiring: SIGKILL then; 0 = not */
 };
+
+/*
+ * What the master tells every worker at once, in memory it shares with
+ * them (mapped before the first fork).
+ */
+struct shared {
+	unsigned	gen;		/* configuration generation in force */
+	int		stopping;	/* the whole pool stops (not a retirement):
+					   serve what the socket queued */
+};
+
+static struct shared	*shared;	/* NULL outside a pool */
 
 static struct {
 	const struct pool_ops	*ops;
@@ -86,9 +100,50 @@ pool_sigset(sigset_t *set)
 }
 
 /*
+ * The generation of the configuration the master has in force, bumped by
+ * each good reload; 0 outside a pool.  A worker whose own is older must not
+ * answer with it (a changed key must stop working at once).
+ */
+unsigned
+pool_generation(void)
+{
+	return shared == NULL ? 0 : __atomic_load_n(&shared->gen,
+	    __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Is the whole service stopping, so that what the listening socket queued
+ * is to be served before leaving?  Outside a pool every stop is.  A worker
+ * retired by a reload just leaves: the others serve the queue.
+ */
+int
+pool_stopping(void)
+{
+	return shared == NULL || __atomic_load_n(&shared->stopping,
+	    __ATOMIC_ACQUIRE);
+}
+
+/* Map the shared page before the first fork.  Returns 0 or -1. */
+static int
+share(void)
+{
+	void	*p;
+
+	p = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_warn("mmap of the pool's shared state");
+		return -1;
+	}
+	shared = p;
+	return 0;
+}
+
+/*
  * In a worker, when the master has died (PR_SET_PDEATHSIG): make the shared
- * listening socket refuse connections at once, then stop as on SIGTERM,
- * after the request in flight.  The refusal must come before the web
+ * listening socket refuse connections at once (listen_stop: what it queued
+ * stays, and is served), then stop as on SIGTERM, after the request in
+ * flight.  The refusal must come before the web
  * server notices the death: lighttpd starts a new master only if connecting
  * to the old socket fails, and it tries the moment it has reaped the old
  * one.  The signal is never blocked, so a busy worker refuses at once too;
@@ -104,7 +159,8 @@ on_master_gone(int sig)
 	int	saved = errno;
 
 	(void)sig;
-	(void)shutdown(P.listen_fd, SHUT_RD);
+	(void)listen_stop(P.listen_fd);
+	__atomic_store_n(&shared->stopping, 1, __ATOMIC_RELEASE);
 	(void)kill(getpid(), SIGTERM);
 	errno = saved;
 }
@@ -358,16 +414,25 @@ enforce_deadlines(void)
 	}
 }
 
+/*
+ * SIGTERM/SIGINT: the listening socket takes no new connection from now
+ * on, for every process (listen_stop), before any worker is told; the
+ * workers finish their requests in flight and serve what the socket had
+ * queued (they see shared->stopping), then leave.
+ */
 static void
 begin_stop(int sig)
 {
 	if (P.stopping)
 		return;
-	log_warnx("%s: stopping %zu workers (finishing requests in flight)",
-	    strsignal(sig), P.nkids);
+	log_warnx("%s: stopping %zu workers (finishing requests in flight "
+	    "and those queued)", strsignal(sig), P.nkids);
 	P.stopping = 1;
 	P.stop_deadline_ms = now_ms() +
 	    1000 * (int64_t)P.ops->stop_timeout(P.ctx);
+	if (listen_stop(P.listen_fd) == -1)
+		log_warn("cannot stop the listening socket");
+	__atomic_store_n(&shared->stopping, 1, __ATOMIC_RELEASE);
 	(void)close(P.listen_fd);
 	signal_all(SIGTERM);
 }
@@ -381,7 +446,7 @@ reload(void)
 		log_warnx("SIGHUP: keeping the old configuration");
 		return;
 	}
-	P.gen++;
+	__atomic_store_n(&shared->gen, ++P.gen, __ATOMIC_RELEASE);
 	P.want = P.ops->workers(P.ctx);
 	P.rolling = 1;
 	P.failures = 0;
@@ -430,6 +495,8 @@ pool_run(const struct pool_ops *ops, void *ctx, int listen_fd)
 	P.master = getpid();
 	P.want = ops->workers(ctx);
 	P.initial = (unsigned)P.want;
+	if (share() == -1)
+		return 1;
 	pool_sigset(&set);
 	if (sigprocmask(SIG_BLOCK, &set, &oldmask) == -1)
 		fatal("sigprocmask");

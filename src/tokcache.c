@@ -7,10 +7,13 @@
  * An entry holds between the token's nbf and exp, widened by the leeway;
  * the other checks (signature, iss, aud, the user claim) depend only on
  * the token and the configuration, and a new configuration (auth_init)
- * empties the cache.  Refused tokens are never kept.
+ * empties the cache.  Refused tokens are never kept.  Part of the token
+ * module (only auth.c calls it), and so it may use OpenSSL too.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "tokcache.h"
 
@@ -44,8 +47,9 @@ tokcache_get(const char *tok, size_t len, time_t now,
 {
 	const struct entry	*e = &cache[slot_of(tok, len)];
 
+	/* In constant time: how much of a guess matches must not show. */
 	if (e->tok == NULL || e->len != len || (int64_t)now > e->w.until ||
-	    (int64_t)now < e->w.from || memcmp(e->tok, tok, len) != 0)
+	    (int64_t)now < e->w.from || CRYPTO_memcmp(e->tok, tok, len) != 0)
 		return 0;
 	memcpy(user, e->user, sizeof(e->user));
 	return 1;

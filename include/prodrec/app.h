@@ -11,6 +11,10 @@ struct app {
 	struct limits		 limits;	/* from cfg, for validate */
 	struct buf		 body;		/* request body, reused */
 	int			 listen_fd;	/* the socket workers accept on */
+	int			(*renew)(void);	/* before each request: take a
+						   configuration the master
+						   reloaded; -1: cannot (503,
+						   then the worker leaves) */
 };
 
 #endif

@@ -39,6 +39,8 @@ struct config {
 	int		 listen_backlog;	/* listen(2) backlog, 511 */
 	char		*pid_file;		/* master's pid file or NULL */
 	unsigned	 shutdown_timeout;	/* seconds a stop waits, 10 */
+	unsigned	 peer_timeout;		/* seconds a silent web server
+						   connection may hold a worker, 30 */
 	unsigned	 max_requests;		/* per worker, 0 = unlimited */
 	size_t		 max_body;		/* bytes, 16384 */
 	unsigned	 max_units;		/* 1000000 */

@@ -87,6 +87,7 @@ enum db_insert {
 /* db.c */
 int		db_init(const struct config *);
 int		db_connect(void);
+int		db_probe(const struct config *, char *err, size_t errsz);
 void		db_close(void);
 enum db_status	db_record_insert(const struct record_input *, const char *user,
 		    const char *record_id, enum db_insert *, uint64_t *row_id);

@@ -18,8 +18,11 @@ struct pool_ops {
 						   -1 when the old one stays */
 };
 
-/* pool.c */
-void	pool_sigset(sigset_t *);
-int	pool_run(const struct pool_ops *, void *ctx, int listen_fd);
+/* pool.c: the master */
+void		pool_sigset(sigset_t *);
+int		pool_run(const struct pool_ops *, void *ctx, int listen_fd);
+/* pool.c: a worker (or the process serving alone) */
+unsigned	pool_generation(void);
+int		pool_stopping(void);
 
 #endif

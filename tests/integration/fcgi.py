@@ -173,10 +173,13 @@ def connect(address, timeout=DEFAULT_TIMEOUT):
     return sock
 
 
-def begin(params, request_id=1):
-    """The records that open a request: BEGIN_REQUEST and all PARAMS."""
+def begin(params, request_id=1, keep=False):
+    """The records that open a request: BEGIN_REQUEST and all PARAMS;
+    keep asks the application to keep the connection open afterwards
+    (FCGI_KEEP_CONN, as nginx's fastcgi_keep_conn does)."""
+    flags = FCGI_KEEP_CONN if keep else 0
     out = [_record(FCGI_BEGIN_REQUEST, request_id,
-                   struct.pack("!HB5x", FCGI_RESPONDER, 0))]
+                   struct.pack("!HB5x", FCGI_RESPONDER, flags))]
     p = encode_params(params)
     if p:
         out.append(_records(FCGI_PARAMS, request_id, p))

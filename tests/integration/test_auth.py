@@ -107,6 +107,14 @@ class _Tokens(Base):
         del c["sub"]
         self.assert_401(self.send(self.H.jwt_hmac(c)))
 
+    def test_user_claim_with_control_characters_401(self):
+        for sub in ("auth0|a\nb", "auth0|a\tb", "auth0|a\x7fb",
+                    "auth0|a\u0085b", "\x1b[31mred"):
+            c = self.claims()
+            c["sub"] = sub
+            with self.subTest(sub=sub):
+                self.assert_401(self.send(self.H.jwt_hmac(c)))
+
     def test_token_over_8k_401(self):
         t = self.H.jwt_hmac(self.claims(pad="x" * 9000))
         self.assertGreater(len(t), 8192)

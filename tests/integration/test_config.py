@@ -89,10 +89,35 @@ class CheckConfig(Base):
                 self.assert_one_line_error(
                     self.run_prodrec({"PRODREC_JWT_ALGS": algs}))
 
+    def test_hmac_secret_shorter_than_its_hash(self):
+        """RFC 7518 3.2: a secret at least as long as the hash output."""
+        for algs, size in (("HS256", 32), ("HS384", 48), ("HS512", 64),
+                           ("HS256,HS512", 64)):
+            with self.subTest(algs=algs):
+                env = {"PRODREC_JWT_ALGS": algs}
+                self.assert_one_line_error(self.run_prodrec(dict(
+                    env, PRODREC_JWT_SECRET="s" * (size - 1))),
+                    "at least %d bytes" % size)
+                self.assert_ok(self.run_prodrec(dict(
+                    env, PRODREC_JWT_SECRET="s" * size)))
+
+    def test_rsa_key_under_2048_bits(self):
+        d = os.path.join(self.H.root, "keys")
+        os.makedirs(d, exist_ok=True)
+        priv, pub = (os.path.join(d, "rsa1024" + e) for e in (".key", ".pub"))
+        harness.run_cmd(["openssl", "genpkey", "-algorithm", "RSA",
+                         "-pkeyopt", "rsa_keygen_bits:1024", "-out", priv])
+        harness.run_cmd(["openssl", "pkey", "-in", priv, "-pubout",
+                         "-out", pub])
+        self.assert_one_line_error(self.run_prodrec({
+            "PRODREC_JWT_ALGS": "RS256", "PRODREC_JWT_PUBLIC_KEY_FILE": pub}),
+            "1024-bit")
+
     def test_config_file(self):
         self.assert_ok(self.run_prodrec(
             {"PRODREC_JWT_SECRET": None},
-            config_file="# comment\n\njwt_secret = s3cret\nmax_units=10\n"))
+            config_file="# comment\n\njwt_secret = %s\nmax_units=10\n"
+            % ("s3cret" * 6)))
         p = self.run_prodrec({}, config_file="no_such_key = 1\n")
         self.assert_one_line_error(p)
         p = self.run_prodrec({}, config_file="max_body = lots\n")

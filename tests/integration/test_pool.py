@@ -342,7 +342,7 @@ class StopAndReload(_PoolBase):
             "Content-Type": "application/json",
             "Authorization": "Bearer " + self.tok,
             "Content-Length": str(len(body))})
-        sock = fcgi.connect(p.address, 20)
+        sock = fcgi.connect(fcgi_address(p), 20)
         sock.sendall(fcgi.begin(params) + fcgi.stdin(body[:10]))
         return sock, b, body
 
@@ -455,6 +455,281 @@ class StopAndReload(_PoolBase):
         self.assertIn("max_units", p.read_log())
         self.assertEqual(p.workers(), old, "the workers stay")
         b = self.body(units=500)
+        self.assert_success(post_record(p, b, self.tok), 201, b, False)
+
+
+def fcgi_address(p):
+    """The address of Pool p for fcgi.connect."""
+    if p.address.startswith("/"):
+        return p.address
+    host, port = p.address.rsplit(":", 1)
+    return (host, int(port))
+
+
+def lighttpd_before(test, backend):
+    """lighttpd from deploy/lighttpd-standalone.conf in front of backend:
+    a unix socket path, or host:port (the recipe's TCP variant)."""
+    from test_deploy import HttpFront, recipe, start_server
+    h = test.H
+    d = os.path.join(h.root, "lt-%s" % os.urandom(4).hex())
+    os.makedirs(os.path.join(d, "htdocs"))
+    port = harness.free_port()
+    conf = recipe("lighttpd-standalone.conf")
+    if not backend.startswith("/"):
+        host, bport = backend.rsplit(":", 1)
+        conf = conf.replace('"socket"      => "@SOCKET@",',
+                            '"host" => "%s", "port" => %s,' % (host, bport))
+        test.assertIn('"host" => "%s"' % host, conf, "the recipe's socket line")
+    for old, new in (("@PORT@", str(port)), ("@RUNDIR@", d),
+                     ("@SOCKET@", backend)):
+        conf = conf.replace(old, new)
+    path = os.path.join(d, "lighttpd.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    log = os.path.join(d, "lighttpd-error.log")
+    h.logs.append(log)
+    web = HttpFront("lighttpd", port, start_server(
+        ["lighttpd", "-D", "-f", path], port, log, h), log)
+    test.addCleanup(web.stop)
+    return web
+
+
+class StopDrains(_PoolBase):
+    """SIGTERM with every worker busy and requests queued on the listening
+    socket (issue 11): at once the socket takes no new connection, what it
+    had queued is served, the requests in flight finish. A request is
+    answered or refused, never taken and then dropped."""
+
+    partial_request = StopAndReload.partial_request
+
+    def queue_requests(self, p, n):
+        """n whole requests on new connections, queued behind busy workers."""
+        out = []
+        for _ in range(n):
+            b = self.body()
+            body = harness.json_compact(b).encode()
+            params = fcgi.cgi_params("POST", harness.RECORDS_PATH, {
+                "Content-Type": "application/json",
+                "Authorization": "Bearer " + self.tok,
+                "Content-Length": str(len(body))})
+            sock = fcgi.connect(fcgi_address(p), 20)
+            sock.sendall(fcgi.begin(params) + fcgi.stdin(body, end=True))
+            out.append((sock, b))
+        return out
+
+    def assert_refused_at_once(self, p):
+        """A new connection is refused (unix: at once; TCP: the SYN goes
+        unanswered and is refused once the queue is served)."""
+        t0 = time.time()
+        with self.assertRaises(OSError, msg="a new connection is taken"):
+            sock = fcgi.connect(fcgi_address(p), 0.5)
+            sock.close()
+        if p.address.startswith("/"):
+            self.assertLess(time.time() - t0, 0.2, "refused at once")
+
+    def drain_case(self, listen):
+        p = self.pool(workers=2, listen=listen,
+                      env={"PRODREC_SHUTDOWN_TIMEOUT": "10"})
+        busy = [self.partial_request(p) for _ in range(2)]
+        time.sleep(0.3)                     # both workers hold one
+        queued = self.queue_requests(p, 3)
+        time.sleep(0.2)
+        p.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        self.assert_refused_at_once(p)
+        self.assertIsNone(p.proc.poll(), "the master waits")
+        answers = []
+        for sock, b, body in busy:
+            sock.sendall(fcgi.stdin(body[10:], end=True))
+            answers.append((fcgi.finish(sock), b))
+            sock.close()
+        for sock, b in queued:
+            answers.append((fcgi.finish(sock), b))
+            sock.close()
+        for r, b in answers:
+            self.assert_success(r, 201, b, False)
+        self.assertEqual(p.proc.wait(10), 0, "exit status 0")
+        self.assertEqual(len(self.H.session_records(self.sid)), 5,
+                         "every answered request is a row")
+        self.assertNotIn("still busy", p.read_log())
+
+    def test_sigterm_serves_what_the_unix_socket_queued(self):
+        self.drain_case(None)
+
+    def test_sigterm_serves_what_the_tcp_socket_queued(self):
+        self.drain_case("127.0.0.1:%d" % harness.free_port())
+
+    def load_case(self, listen):
+        """A steady load through lighttpd and two half-sent requests; every
+        answer is a 201 or a 503, none a 500/502."""
+        p = self.pool(workers=4, listen=listen,
+                      env={"PRODREC_SHUTDOWN_TIMEOUT": "10"})
+        web = lighttpd_before(self, p.address)
+        ld = self.load(web, threads=4)
+        busy = [self.partial_request(p) for _ in range(2)]
+        time.sleep(0.3)
+        p.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        for sock, b, body in busy:
+            sock.sendall(fcgi.stdin(body[10:], end=True))
+            self.assert_success(fcgi.finish(sock), 201, b, False)
+            sock.close()
+        self.assertEqual(p.proc.wait(10), 0, "exit status 0")
+        time.sleep(1.5)                     # the load meets a stopped pool
+        ld.stop()
+        statuses = {}
+        for _, outcome, _ in ld.results:
+            statuses[outcome] = statuses.get(outcome, 0) + 1
+        self.assertTrue(set(statuses) <= {201, 503},
+                        "answers: %r" % statuses)
+        self.assertGreater(statuses.get(201, 0), 0)
+        self.assertGreater(statuses.get(503, 0), 0, "the stop was met")
+        ld.check_rows()
+
+    def test_sigterm_under_load_behind_lighttpd_tcp(self):
+        self.load_case("127.0.0.1:%d" % harness.free_port())
+
+    def test_sigterm_under_load_behind_lighttpd_unix(self):
+        self.load_case(None)
+
+
+class ReloadKeys(_PoolBase):
+    """SIGHUP that changes the secret (issue 11): the old one is refused
+    from the moment the master says it reloaded, by every worker, also by
+    the old ones still waiting to be replaced, also while the replacements
+    keep dying at start."""
+
+    def keyed_pool(self, secret, workers=2):
+        self.cfg_path = os.path.join(self.H.root, "keys-%s.conf" % self.sid)
+        self.write_secret(secret)
+        p = Pool(self.H, workers=workers, env={"PRODREC_CONFIG":
+                                               self.cfg_path})
+        p.env.pop("PRODREC_JWT_SECRET")     # the file says it
+        p.start()
+        self.addCleanup(p.stop)
+        return p
+
+    def write_secret(self, secret):
+        with open(self.cfg_path, "w") as f:
+            f.write("jwt_secret = %s\n" % secret)
+
+    def signed(self, secret):
+        return self.H.jwt_hmac(self.H.claims(self.user), secret=secret)
+
+    def post_with(self, p, token):
+        return post_record(p, self.body(), token)
+
+    def reload_to(self, p, secret):
+        n = p.log_count("configuration reloaded")
+        self.write_secret(secret)
+        os.kill(p.pid, signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: p.log_count(
+            "configuration reloaded") > n, 10, 0.005), p.read_log()[-2000:])
+
+    def test_old_secret_refused_right_after_the_reload(self):
+        old, new = "old-" + "a" * 40, "new-" + "b" * 40
+        p = self.keyed_pool(old)
+        t_old, t_new = self.signed(old), self.signed(new)
+        for _ in range(8):                  # in every worker's cache
+            self.assertEqual(self.post_with(p, t_old).status, 201)
+        self.reload_to(p, new)
+        for _ in range(8):
+            self.assert_401(self.post_with(p, t_old))
+        self.assertEqual(self.post_with(p, t_new).status, 201)
+
+    def test_old_secret_refused_while_replacements_die_at_start(self):
+        old, new = "old-" + "c" * 40, "new-" + "d" * 40
+        p = self.keyed_pool(old)
+        first = p.workers()
+        t_old, t_new = self.signed(old), self.signed(new)
+        for _ in range(8):
+            self.assertEqual(self.post_with(p, t_old).status, 201)
+        stop = threading.Event()
+
+        def kill_newcomers():               # no replacement lives
+            while not stop.is_set():
+                for w in p.workers() - first:
+                    try:
+                        os.kill(w, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.002)
+        killer = threading.Thread(target=kill_newcomers, daemon=True)
+        killer.start()
+        try:
+            self.reload_to(p, new)
+            deadline = time.time() + 3
+            answered = 0
+            while time.time() < deadline:
+                try:
+                    r = self.post_with(p, t_old)
+                except fcgi.FcgiError:
+                    continue        # taken by a newcomer, then killed
+                self.assert_401(r)
+                answered += 1
+            self.assertGreater(answered, 10)
+            self.assertTrue(first & p.workers(), "old workers still serve")
+            self.assertEqual(self.post_with(p, t_new).status, 201)
+        finally:
+            stop.set()
+            killer.join(5)
+
+
+class DatabaseSettings(_PoolBase):
+    """A database that refuses the account or does not have the schema is
+    a configuration error (issue 11): at start one line and exit 1, on
+    SIGHUP the old configuration stays. A database that is merely down is
+    not: the pool starts and answers 503 until it is back."""
+
+    BAD = {"wrong password": {"PRODREC_DB_PASSWORD": "not-the-password"},
+           "unknown user": {"PRODREC_DB_USER": "nobody_here"},
+           "unknown database": {"PRODREC_DB_NAME": "no_such_db"}}
+
+    def test_refused_settings_stop_the_start(self):
+        for what, env in self.BAD.items():
+            with self.subTest(what=what):
+                p = Pool(self.H, workers=2, env=env)
+                p.start(wait=False)
+                self.addCleanup(p.stop)
+                self.assertEqual(p.proc.wait(20), 1, "exit status 1")
+                lines = [ln for ln in p.read_log().split("\n") if ln]
+                self.assertEqual(len(lines), 1, lines)
+                self.assertIn("configuration error", lines[0])
+                self.assertIn("MariaDB error", lines[0])
+                self.assertNotIn("not-the-password", lines[0])
+                self.assertFalse(os.path.exists(p.address),
+                                 "no socket left")
+
+    def test_database_down_at_start_is_no_error(self):
+        gone = os.path.join(self.H.root, "no-db-%s.sock" % self.sid)
+        p = Pool(self.H, workers=2, env={"PRODREC_DB_SOCKET": gone})
+        p.start(wait=False)
+        self.addCleanup(p.stop)
+        self.assertTrue(wait_until(lambda: len(p.workers()) == 2, 10))
+        r = post_record(p, self.body(), self.tok)
+        self.assertEqual(r.status, 503, r)
+        self.assertIsNone(p.proc.poll(), "the pool runs")
+
+    def test_refused_settings_on_sighup_keep_the_old_ones(self):
+        cfg = os.path.join(self.H.root, "dbhup-%s.conf" % self.sid)
+        with open(cfg, "w") as f:
+            f.write("max_units = 1000\n")
+        p = Pool(self.H, workers=2, env={"PRODREC_CONFIG": cfg})
+        p.env.pop("PRODREC_DB_PASSWORD")
+        with open(cfg, "a") as f:
+            f.write("db_password = %s\n" % self.H.db_password)
+        p.start()
+        self.addCleanup(p.stop)
+        old = p.workers()
+        with open(cfg, "w") as f:
+            f.write("max_units = 1000\ndb_password = wrong\n")
+        os.kill(p.pid, signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: "keeping the old configuration"
+                                   in p.read_log(), 10), p.read_log())
+        self.assertIn("the database refuses the settings", p.read_log())
+        time.sleep(0.5)
+        self.assertEqual(p.workers(), old, "the workers stay")
+        b = self.body()
         self.assert_success(post_record(p, b, self.tok), 201, b, False)
 
 

@@ -11,6 +11,7 @@ import datetime
 import random
 import re
 import secrets
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -783,6 +784,84 @@ for_each_front(globals(), _Lifecycle, ALL_FRONTS)
 # ======================================================================
 # Pagination over many records (direct FastCGI only)
 # ======================================================================
+
+class PageTransaction(_Api):
+    """A page of an open session is read in one transaction that first
+    holds the session row (issue 11): when its connection was lost it is
+    run again whole, after reconnecting, never statement by statement
+    outside the transaction, so an insert not yet committed is still
+    waited for and shown, not skipped for good."""
+
+    def held_insert(self, sid):
+        """A record inserted by SQL in a transaction left open; returns
+        (the client, its recordId). Its foreign key check holds the
+        session row shared until the client commits."""
+        rid = "rec_%s" % secrets.token_hex(8)
+        cli = subprocess.Popen(
+            ["mariadb", "--no-defaults", "-S", self.H.db_sock, "-u", "root",
+             "--batch", "--unbuffered", "--skip-column-names", "prodrec"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(cli.kill)
+        cli.stdin.write(
+            "START TRANSACTION; INSERT INTO production_records (record_id,"
+            " session_id, worker_id, worker_name, units, recorded_at_utc,"
+            " client_event_id, auth0_id) VALUES (%s, %s, 'W1', 'Held', 1,"
+            " '2025-10-19 14:00:00.000', 'held-1', %s); SELECT 'held';\n" % (
+                self.H.q(rid), self.H.q(sid), self.H.q(self.user)))
+        cli.stdin.flush()
+        self.assertEqual(cli.stdout.readline().strip(), "held")
+        return cli, rid
+
+    def kill_program_connections(self):
+        for (cid,) in self.H.sql("SELECT id FROM information_schema."
+                                 "processlist WHERE user = 'prodrec'"):
+            self.H.sql("KILL CONNECTION %s" % cid)
+
+    def general_log(self):
+        """(thread, command, statement) the server logged for prodrec's
+        connections since general_log_on, oldest first."""
+        return self.H.sql("SELECT thread_id, command_type, argument FROM "
+                          "mysql.general_log WHERE user_host LIKE "
+                          "'prodrec%' ORDER BY event_time")
+
+    def general_log_on(self):
+        self.H.sql("SET GLOBAL log_output = 'TABLE'; "
+                   "SET GLOBAL general_log = ON")
+        self.addCleanup(self.H.sql, "SET GLOBAL general_log = OFF; "
+                        "TRUNCATE mysql.general_log")
+
+    def test_page_after_a_lost_connection_waits_for_an_open_insert(self):
+        srv = self.H.new_direct(label="direct-page-tx-%s" % self.sid[:6])
+        self.addCleanup(srv.stop)
+        _, first = self.add()
+        self.data(self.list_records(self.sid, front=srv), 200)
+        cli, held = self.held_insert(self.sid)
+        self.general_log_on()
+        answer = []
+        t = threading.Thread(target=lambda: answer.append(
+            self.list_records(self.sid, front=srv)), daemon=True)
+        t.start()
+        time.sleep(0.5)                     # the page waits for the lock
+        self.kill_program_connections()     # ... and loses its connection
+        time.sleep(0.5)
+        self.assertTrue(t.is_alive(), "the page waits for the open insert")
+        log = self.general_log()
+        waiting = [r[0] for r in log if "FOR UPDATE" in (r[2] or "")]
+        self.assertGreaterEqual(len(set(waiting)), 2, "locked again: %r"
+                                % log)
+        again = [r[2] for r in log if r[0] == waiting[-1]]
+        lock = next(i for i, q in enumerate(again) if "FOR UPDATE" in q)
+        self.assertIn("START TRANSACTION", again[:lock],
+                      "after the reconnect the lock is taken inside a "
+                      "transaction again: %r" % again)
+        cli.stdin.write("COMMIT;\n")
+        cli.stdin.close()
+        self.assertEqual(cli.wait(10), 0)
+        t.join(10)
+        d = self.data(answer[0], 200)
+        self.assertEqual([x["recordId"] for x in d["records"]],
+                         [first, held])
+
 
 class Pagination(_Api):
     def walk(self, sid, limit=None):

@@ -4,8 +4,9 @@ short or hang up (the program must answer 4xx or survive, and serve the next
 request)."""
 
 import json
-import time
 import struct
+import threading
+import time
 
 import fcgi
 import harness
@@ -225,3 +226,133 @@ class StalledUpload(Base):
             r = fcgi.request(one.address, params, body)
             self.assertEqual(r.status, 401, r)
             self.assertLess(time.time() - t0, 2)
+
+
+class KeptConnections(Base):
+    """Connections the web server keeps open (FCGI_KEEP_CONN, as nginx's
+    fastcgi_keep_conn): each holds a worker while it is open, so an idle one
+    is closed after PRODREC_PEER_TIMEOUT, and one whose request left input
+    unread is closed after its answer, never offered for the next request
+    (which could be another client's)."""
+
+    PEER_TIMEOUT = 2
+
+    def setUp(self):
+        self.setup_user()
+
+    def server(self, workers):
+        s = harness.H.new_direct(label="direct-kept-%d-%s" % (
+            workers, self.sid[:6]), env={
+            "PRODREC_WORKERS": str(workers),
+            "PRODREC_PEER_TIMEOUT": str(self.PEER_TIMEOUT)})
+        self.addCleanup(s.stop)
+        return s
+
+    @staticmethod
+    def kept_request(sock, params, body=b"", end=True):
+        sock.sendall(fcgi.begin(params, keep=True) +
+                     fcgi.stdin(body, end=end))
+        return fcgi.finish(sock)
+
+    def assert_closed_by_server(self, sock, within):
+        """The server closes sock (EOF or reset) within the time."""
+        sock.settimeout(within)
+        try:
+            data = sock.recv(1)
+        except ConnectionResetError:
+            data = b""
+        except TimeoutError:
+            self.fail("the connection is still kept after %ss" % within)
+        self.assertEqual(data, b"", "nothing more is sent")
+
+    def health(self):
+        return fcgi.cgi_params("GET", "/api/control/health", {})
+
+    def test_kept_connection_serves_several_requests(self):
+        s = self.server(1)
+        sock = fcgi.connect(s.address, 10)
+        try:
+            for _ in range(3):
+                r = self.kept_request(sock, self.health())
+                self.assertEqual(r.status, 200, r)
+        finally:
+            sock.close()
+
+    def test_idle_kept_connections_are_closed_after_the_peer_timeout(self):
+        """Two idle kept connections hold both workers of a pool of two;
+        a third client is served once the peer time-out closes them."""
+        s = self.server(2)
+        socks = [fcgi.connect(s.address, 10) for _ in range(2)]
+        self.addCleanup(lambda: [k.close() for k in socks])
+        for k in socks:
+            self.assertEqual(self.kept_request(k, self.health()).status, 200)
+        t0 = time.time()
+        r = s.request("GET", "/api/control/health", timeout=15)
+        took = time.time() - t0
+        self.assertEqual(r.status, 200, r)
+        self.assertGreater(took, self.PEER_TIMEOUT * 0.5,
+                           "the idle connections held both workers")
+        self.assertLess(took, self.PEER_TIMEOUT + 4, "answered in %.1fs"
+                        % took)
+        for k in socks:
+            self.assert_closed_by_server(k, 3)
+
+    def send_in_background(self, sock, data, pause=0.0):
+        """Send data on sock from a thread (byte by byte with a pause
+        between them when pause is set); errors end it quietly."""
+        def run():
+            try:
+                if not pause:
+                    sock.sendall(data)
+                    return
+                for i in range(len(data)):
+                    sock.sendall(data[i:i + 1])
+                    time.sleep(pause)
+            except OSError:
+                pass
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        self.addCleanup(t.join, 10)
+        return t
+
+    def records_params(self, token):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        p = fcgi.cgi_params("POST", RECORDS_PATH, headers)
+        p.pop("CONTENT_LENGTH", None)
+        return p
+
+    def test_413_without_length_on_a_kept_connection_closes_it(self):
+        """A body without CONTENT_LENGTH, over max_body, whose end has not
+        come: after the 413 the connection is closed, not kept with the
+        rest of the body still to come as the "next request"."""
+        s = self.server(1)
+        big = b"{" + b" " * (1024 * 1024)
+        sock = fcgi.connect(s.address, 10)
+        self.addCleanup(sock.close)
+        sock.sendall(fcgi.begin(self.records_params(self.tok), keep=True))
+        self.send_in_background(sock, fcgi.stdin(big, end=False))
+        r = fcgi.finish(sock)
+        self.assert_error(r, 413)
+        self.assert_closed_by_server(sock, 5)
+        b = self.body()
+        self.assert_success(post_record(s, b, self.tok), 201, b, False)
+
+    def test_trickled_body_without_length_frees_the_worker(self):
+        """An early answer (401) to a body without CONTENT_LENGTH that
+        trickles in: the worker gives up on the rest within about two
+        seconds, closes the connection and serves the next client."""
+        s = self.server(1)
+        sock = fcgi.connect(s.address, 10)
+        self.addCleanup(sock.close)
+        sock.sendall(fcgi.begin(self.records_params(None), keep=True))
+        self.send_in_background(sock, fcgi.stdin(b"{" + b" " * 400),
+                                pause=0.05)
+        r = fcgi.finish(sock)
+        self.assertEqual(r.status, 401, r)
+        self.assert_closed_by_server(sock, 4)
+        t0 = time.time()
+        r = s.request("GET", "/api/control/health", timeout=10)
+        self.assertEqual(r.status, 200, r)
+        self.assertLess(time.time() - t0, 3, "the worker is free again")
