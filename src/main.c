@@ -197,13 +197,54 @@ set_worker_signals(void)
 }
 
 static void
+swap_strings(char **a, char **b)
+{
+	char	*tmp = *a;
+
+	*a = *b;
+	*b = tmp;
+}
+
+/* Keep what only a restart can change (the socket, the pid file). */
+static void
+keep_restart_settings(struct config *next, int quiet)
+{
+	int	changed;
+
+	changed = (next->listen == NULL) != (cfg.listen == NULL) ||
+	    (next->listen != NULL && strcmp(next->listen, cfg.listen) != 0) ||
+	    (next->pid_file == NULL) != (cfg.pid_file == NULL) ||
+	    (next->pid_file != NULL && strcmp(next->pid_file, cfg.pid_file)) ||
+	    next->listen_mode != cfg.listen_mode ||
+	    next->listen_backlog != cfg.listen_backlog;
+	if (changed && !quiet)
+		log_warnx("SIGHUP: listen, listen_mode, listen_backlog and "
+		    "pid_file take effect at the next start only");
+	swap_strings(&next->listen, &cfg.listen);
+	swap_strings(&next->pid_file, &cfg.pid_file);
+	next->listen_mode = cfg.listen_mode;
+	next->listen_backlog = cfg.listen_backlog;
+}
+
+/* Put the checked next in force (auth_init pointed into it). */
+static void
+install(struct config *next, int quiet)
+{
+	char	err[512];
+
+	keep_restart_settings(next, quiet);
+	cfg_free(&cfg);
+	cfg = *next;
+	if (auth_init(&cfg, err, sizeof(err)) == -1)	/* points into cfg */
+		fatalx("configuration error: %s", err);
+}
+
+static void
 set_limits(void)
 {
 	app.limits.max_units = cfg.max_units;
 	app.limits.max_clock_skew = cfg.max_clock_skew;
 }
-
-static void	install(struct config *next, int quiet);
 
 /*
  * In a worker, before each request: has the master taken a new
@@ -265,49 +306,6 @@ stop_timeout(void *ctx)
 {
 	(void)ctx;
 	return cfg.shutdown_timeout;
-}
-
-static void
-swap_strings(char **a, char **b)
-{
-	char	*tmp = *a;
-
-	*a = *b;
-	*b = tmp;
-}
-
-/* Keep what only a restart can change (the socket, the pid file). */
-static void
-keep_restart_settings(struct config *next, int quiet)
-{
-	int	changed;
-
-	changed = (next->listen == NULL) != (cfg.listen == NULL) ||
-	    (next->listen != NULL && strcmp(next->listen, cfg.listen) != 0) ||
-	    (next->pid_file == NULL) != (cfg.pid_file == NULL) ||
-	    (next->pid_file != NULL && strcmp(next->pid_file, cfg.pid_file)) ||
-	    next->listen_mode != cfg.listen_mode ||
-	    next->listen_backlog != cfg.listen_backlog;
-	if (changed && !quiet)
-		log_warnx("SIGHUP: listen, listen_mode, listen_backlog and "
-		    "pid_file take effect at the next start only");
-	swap_strings(&next->listen, &cfg.listen);
-	swap_strings(&next->pid_file, &cfg.pid_file);
-	next->listen_mode = cfg.listen_mode;
-	next->listen_backlog = cfg.listen_backlog;
-}
-
-/* Put the checked next in force (auth_init pointed into it). */
-static void
-install(struct config *next, int quiet)
-{
-	char	err[512];
-
-	keep_restart_settings(next, quiet);
-	cfg_free(&cfg);
-	cfg = *next;
-	if (auth_init(&cfg, err, sizeof(err)) == -1)	/* points into cfg */
-		fatalx("configuration error: %s", err);
 }
 
 /* Why a checked new configuration is not taken on SIGHUP, or NULL. */
