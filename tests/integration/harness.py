@@ -8,10 +8,14 @@ with deploy/lighttpd.conf) and two Apache httpd (scripts/apache-sandbox):
 one spawning prodrec through mod_fcgid (deploy/apache-fcgid.conf), one
 in front of a standalone prodrec pool through mod_proxy_fcgi
 (deploy/apache-proxy-fcgi.conf). Apache's children and their prodrec
-processes run as www-data, so the directory is made world-searchable. It mints tokens (HS* with hmac, RS256/ES256 with
-the openssl CLI), opens and closes sessions and reads rows through the mariadb
-CLI as root, and restarts MariaDB or prodrec on demand. Everything it starts
-it stops again in shutdown(), which run.py calls in a finally block.
+processes run as www-data, who cannot search the directory (mode 0700, as
+mkdtemp makes it): the sandboxes put what www-data needs where it can reach
+it (see scripts/apache-sandbox and scripts/db-sandbox), and so every test
+runs them from a directory www-data cannot enter. It mints tokens (HS* with
+hmac, RS256/ES256 with the openssl CLI), opens and closes sessions and reads
+rows through the mariadb CLI as root, and restarts MariaDB or prodrec on
+demand. Everything it starts it stops again in shutdown(), which run.py
+calls in a finally block.
 """
 
 import base64
@@ -419,12 +423,12 @@ class Harness:
     def __init__(self, build_dir):
         self.build = os.path.abspath(build_dir)
         self.bin = os.path.join(self.build, "src", "prodrec")
+        # Mode 0700, left so: the sandboxes must not need www-data to
+        # enter it (test_places checks a clone's own directories too).
         self.root = tempfile.mkdtemp(prefix="prodrec-it-", dir="/tmp")
-        # Apache's children and the prodrec processes they run are
-        # www-data: they must traverse this directory to reach their own
-        # (DIR/fcgid, DIR/proxy) and the MariaDB socket in db/.
-        os.chmod(self.root, 0o755)
         self.db_dir = os.path.join(self.root, "db")
+        # A link to the socket, which db-sandbox keeps where www-data
+        # reaches it.
         self.db_sock = os.path.join(self.db_dir, "mysqld.sock")
         self.secret = "it-" + secrets.token_hex(24)
         self.db_password = "it-" + secrets.token_hex(8)

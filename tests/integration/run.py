@@ -38,6 +38,7 @@ MODULES = [
     "test_concurrency",
     "test_pool",
     "test_deploy",
+    "test_places",        # its own MariaDB and fronts, from a 0700 "a b"
     "test_sessions",
     "test_migrations",
     "test_control",       # stops MariaDB once, for health's 503
