@@ -663,7 +663,7 @@ class ReloadKeys(_PoolBase):
             while time.time() < deadline:
                 try:
                     r = self.post_with(p, t_old)
-                except fcgi.FcgiError:
+                except (fcgi.FcgiError, OSError):
                     continue        # taken by a newcomer, then killed
                 self.assert_401(r)
                 answered += 1

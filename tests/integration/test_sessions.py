@@ -11,6 +11,7 @@ import datetime
 import random
 import re
 import secrets
+import select
 import subprocess
 import threading
 import time
@@ -809,6 +810,8 @@ class PageTransaction(_Api):
             " '2025-10-19 14:00:00.000', 'held-1', %s); SELECT 'held';\n" % (
                 self.H.q(rid), self.H.q(sid), self.H.q(self.user)))
         cli.stdin.flush()
+        ready, _, _ = select.select([cli.stdout], [], [], 20)
+        self.assertTrue(ready, "the client answers")
         self.assertEqual(cli.stdout.readline().strip(), "held")
         return cli, rid
 
