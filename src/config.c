@@ -380,6 +380,83 @@ load_env(struct config *cfg, int defaults, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * Node i (from 0) of a PRODREC_DB_HOST list "host[:port],host[:port],...";
+ * an IPv6 address in brackets ("[::1]:3306").  Fills host (hostsz bytes)
+ * and *port (0 when the node names none: db_port).  Returns 0, 1 when
+ * there is no node i, or -1 when node i is malformed.
+ */
+int
+cfg_db_node(const char *list, size_t i, char *host, size_t hostsz,
+    unsigned *port)
+{
+	const char	*p = list, *end, *h, *hend, *colon;
+	char		*num_end;
+	unsigned long	 n;
+
+	for (; i > 0; i--)
+		if ((p = strchr(p, ',')) == NULL)
+			return 1;
+		else
+			p++;
+	while (*p == ' ')
+		p++;
+	end = p + strcspn(p, ",");
+	while (end > p && end[-1] == ' ')
+		end--;
+	h = p;
+	if (*p == '[') {
+		h = p + 1;
+		if ((hend = memchr(h, ']', (size_t)(end - h))) == NULL)
+			return -1;
+		colon = hend + 1 < end ? hend + 1 : NULL;
+		if (colon != NULL && *colon != ':')
+			return -1;
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		hend = colon != NULL ? colon : end;
+		if (colon != NULL && memchr(colon + 1, ':',
+		    (size_t)(end - colon - 1)) != NULL)
+			return -1;	/* an IPv6 address needs brackets */
+	}
+	if (hend == h || (size_t)(hend - h) >= hostsz)
+		return -1;
+	memcpy(host, h, (size_t)(hend - h));
+	host[hend - h] = '\0';
+	*port = 0;
+	if (colon == NULL)
+		return 0;
+	if (colon + 1 == end || colon[1] < '0' || colon[1] > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(colon + 1, &num_end, 10);
+	if (num_end != end || errno != 0 || n < 1 || n > 65535)
+		return -1;
+	*port = (unsigned)n;
+	return 0;
+}
+
+/* Is every node of the PRODREC_DB_HOST list well formed, and are there few enough? */
+static int
+check_nodes(const char *list, char *err, size_t errsz)
+{
+	char		host[CFG_HOST_MAX + 1];
+	unsigned	port;
+	size_t		i;
+	int		rc;
+
+	for (i = 0; (rc = cfg_db_node(list, i, host, sizeof(host), &port)) !=
+	    1; i++)
+		if (rc == -1 || i == CFG_NODES_MAX) {
+			snprintf(err, errsz, rc == -1 ? "PRODREC_DB_HOST: node "
+			    "%zu is not host, host:port or [v6]:port" :
+			    "PRODREC_DB_HOST: more than %zu nodes", rc == -1 ?
+			    i + 1 : (size_t)CFG_NODES_MAX);
+			return -1;
+		}
+	return 0;
+}
+
 /* Cross-key checks: a configuration that cannot work stops the start. */
 static int
 check(struct config *cfg, char *err, size_t errsz)
@@ -403,7 +480,7 @@ check(struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "PRODREC_JWT_USER_CLAIM is empty");
 		return -1;
 	}
-	return 0;
+	return check_nodes(cfg->db_host, err, errsz);
 }
 
 /*

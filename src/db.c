@@ -1,6 +1,7 @@
 /* db.c: the worker's MariaDB connection and prepared statements; the only user of Connector/C. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -243,6 +244,129 @@ set_options(MYSQL *m, const struct config *c)
 	    mysql_options(m, MYSQL_INIT_COMMAND, init)) ? -1 : 0;
 }
 
+/* Does the server refuse the configured account or database itself? */
+static int
+refused_account(unsigned int code)
+{
+	return code == ER_ACCESS_DENIED_ERROR ||
+	    code == ER_DBACCESS_DENIED_ERROR || code == ER_BAD_DB_ERROR ||
+	    code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
+}
+
+/*
+ * Is the server m is connected to ready for work?  A Galera node is when
+ * wsrep_ready is ON and wsrep_local_state is 4 (Synced): a node that is
+ * joining, donating or cut off from the primary component takes the
+ * connection but answers statements with error 1047, or serves stale
+ * reads.  A plain server (wsrep off, or a build without it) always is.
+ * Returns 1, 0, or -1 when it does not answer (m's error).
+ */
+static int
+node_ready(MYSQL *m)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	int		 ready = 1;
+
+	if (mysql_query(m, "SELECT @@GLOBAL.wsrep_on") != 0)
+		return mysql_errno(m) == ER_UNKNOWN_SYSTEM_VARIABLE ? 1 : -1;
+	if ((res = mysql_store_result(m)) == NULL)
+		return -1;
+	row = mysql_fetch_row(res);
+	ready = row == NULL || row[0] == NULL || strcmp(row[0], "1") != 0;
+	mysql_free_result(res);
+	if (ready)
+		return 1;
+	if (mysql_query(m, "SHOW GLOBAL STATUS WHERE Variable_name IN "
+	    "('wsrep_ready', 'wsrep_local_state')") != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return -1;
+	ready = 0;
+	while ((row = mysql_fetch_row(res)) != NULL)
+		if (row[0] != NULL && row[1] != NULL)
+			ready += (strcasecmp(row[0], "wsrep_ready") == 0 &&
+			    strcasecmp(row[1], "ON") == 0) ||
+			    (strcasecmp(row[0], "wsrep_local_state") == 0 &&
+			    strcmp(row[1], "4") == 0);
+	mysql_free_result(res);
+	return ready == 2;
+}
+
+/* Options for one kind of connection (the worker's, health's). */
+typedef int (*options_fn)(MYSQL *, const struct config *);
+
+/*
+ * Connect to node i of c (-1: the socket), options set by opts, and check
+ * that it is ready.  Returns the connection, or NULL with *code (0 when
+ * there is no such node) and the error set.
+ */
+static MYSQL *
+open_node(const struct config *c, int i, options_fn opts, unsigned int *code)
+{
+	char		 host[CFG_HOST_MAX + 1];
+	unsigned	 port;
+	MYSQL		*m;
+	int		 ready;
+
+	*code = 0;
+	if (i == -1 ? c->db_socket == NULL || c->db_socket[0] == '\0' :
+	    cfg_db_node(c->db_host, (size_t)i, host, sizeof(host), &port) != 0)
+		return NULL;
+	if ((m = mysql_init(NULL)) == NULL) {
+		set_error("mysql_init", *code = CR_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	if (opts(m, c) == -1 || mysql_real_connect(m, i == -1 ? NULL : host,
+	    c->db_user, c->db_password, c->db_name, i == -1 || port == 0 ?
+	    c->db_port : port, i == -1 ? c->db_socket : NULL, 0) == NULL ||
+	    (ready = node_ready(m)) == -1) {
+		*code = mysql_errno(m) != 0 ? mysql_errno(m) : CR_UNKNOWN_ERROR;
+		set_error("connect", *code, mysql_error(m));
+	} else if (!ready) {
+		*code = ER_UNKNOWN_COM_ERROR;
+		set_error("connect", *code, "the Galera node is not Synced");
+	} else
+		return m;
+	mysql_close(m);
+	return NULL;
+}
+
+/*
+ * The first node of c that answers and is ready (CONTRACT 9): the socket
+ * when set, then each node of db_host in order; with the socket set and
+ * db_host left at "localhost", the socket alone (as with one server: the
+ * socket wins, and no other local server is tried behind its back).
+ * Returns it, or NULL with *code the error of the last node tried, or of
+ * the first that refused the account, which says more (see
+ * db_last_error).
+ */
+static MYSQL *
+open_first_ready(const struct config *c, options_fn opts, unsigned int *code)
+{
+	char		 refusal[sizeof(last_error)] = "";
+	unsigned int	 c1 = 0;
+	MYSQL		*m;
+	int		 i, last = CFG_NODES_MAX - 1;
+
+	if (c->db_socket != NULL && c->db_socket[0] != '\0' &&
+	    strcmp(c->db_host, "localhost") == 0)
+		last = -1;
+	for (i = -1; i <= last; i++) {
+		if ((m = open_node(c, i, opts, &c1)) != NULL)
+			return m;
+		if (c1 == 0 && i >= 0)
+			break;		/* past the last node */
+		if (c1 == 0 || refusal[0] != '\0')
+			continue;	/* no socket; or a refusal is kept */
+		*code = c1;
+		if (refused_account(c1))
+			memcpy(refusal, last_error, sizeof(refusal));
+	}
+	if (refusal[0] != '\0')
+		memcpy(last_error, refusal, sizeof(last_error));
+	return NULL;
+}
+
 /*
  * Open the connection (statements are prepared on first use, once per
  * connection).
@@ -257,7 +381,7 @@ set_options(MYSQL *m, const struct config *c)
 int
 db_connect(void)
 {
-	const char	*sock;
+	unsigned int	 code = 0;
 	int64_t		 start;
 
 	if (conn != NULL)
@@ -269,34 +393,14 @@ db_connect(void)
 		    RECONNECT_BACKOFF_MS);
 		return -1;
 	}
-	sock = cfg->db_socket != NULL && cfg->db_socket[0] != '\0' ?
-	    cfg->db_socket : NULL;
-	if ((conn = mysql_init(NULL)) == NULL) {
-		set_error("mysql_init", 0, "out of memory");
-		goto fail;
+	if ((conn = open_first_ready(cfg, set_options, &code)) != NULL) {
+		retry_after_ms = 0;
+		return 0;
 	}
-	if (set_options(conn, cfg) == -1 || mysql_real_connect(conn, cfg->db_host,
-	    cfg->db_user, cfg->db_password, cfg->db_name, cfg->db_port, sock,
-	    0) == NULL) {
-		set_error("connect", mysql_errno(conn), mysql_error(conn));
-		goto fail;
-	}
-	retry_after_ms = 0;
-	return 0;
-fail:
 	db_close();
 	if (proc_now_ms() - start >= SLOW_CONNECT_MS)
 		retry_after_ms = start + RECONNECT_BACKOFF_MS;
 	return -1;
-}
-
-/* Does the server refuse the configured account or database itself? */
-static int
-refused_account(unsigned int code)
-{
-	return code == ER_ACCESS_DENIED_ERROR ||
-	    code == ER_DBACCESS_DENIED_ERROR || code == ER_BAD_DB_ERROR ||
-	    code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
 }
 
 /*
@@ -311,32 +415,25 @@ refused_account(unsigned int code)
 int
 db_probe(const struct config *c, char *err, size_t errsz)
 {
-	unsigned int	 code;
+	unsigned int	 code = 0;
 	MYSQL		*m;
-	const char	*sock = c->db_socket != NULL && c->db_socket[0] != '\0' ?
-			    c->db_socket : NULL;
 
-	if ((m = mysql_init(NULL)) == NULL) {
-		snprintf(err, errsz, "out of memory trying the database");
-		return -1;
+	if ((m = open_first_ready(c, set_options, &code)) != NULL) {
+		mysql_close(m);
+		return 0;
 	}
-	if (set_options(m, c) == 0 && mysql_real_connect(m, c->db_host,
-	    c->db_user, c->db_password, c->db_name, c->db_port, sock, 0) !=
-	    NULL)
-		code = 0;
-	else
-		code = mysql_errno(m);
-	if (code != 0)
-		set_error("connect", code, mysql_error(m));
-	if (refused_account(code))
-		snprintf(err, errsz, "the database refuses the settings "
-		    "(db_user, db_password, db_name): MariaDB error %u: %s",
-		    code, mysql_error(m));
-	mysql_close(m);
-	return refused_account(code) ? -1 : 0;
+	if (!refused_account(code))
+		return 0;
+	snprintf(err, errsz, "the database refuses the settings (db_user, "
+	    "db_password, db_name): %s", last_error);
+	return -1;
 }
 
-/* Did the error lose the connection (as opposed to failing one statement)? */
+/*
+ * Did the error lose the connection, or make its node unusable (as opposed
+ * to failing one statement)?  Either way the next statement goes to a new
+ * connection, on the first node that is ready.
+ */
 static int
 connection_lost(unsigned int code)
 {
@@ -351,6 +448,8 @@ connection_lost(unsigned int code)
 	case ER_SERVER_SHUTDOWN:
 	case ER_CONNECTION_KILLED:
 	case ER_UNKNOWN_STMT_HANDLER:
+	case ER_UNKNOWN_COM_ERROR:	/* Galera: "WSREP has not yet prepared
+					   node for application use" */
 		return 1;
 	default:
 		return 0;
@@ -978,28 +1077,27 @@ db_session_close(const char *session_id, const char *owner, int *closed_now)
 	return DB_OK;
 }
 
-/* Open health_conn with HEALTH_TIMEOUT on everything.  Returns 0 or -1. */
+/* HEALTH_TIMEOUT on everything. */
+static int
+health_options(MYSQL *m, const struct config *c)
+{
+	unsigned int	t = HEALTH_TIMEOUT;
+
+	(void)c;
+	return mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &t) ||
+	    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &t) ||
+	    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &t) ? -1 : 0;
+}
+
+/* Open health_conn to the first ready node.  Returns 0 or -1. */
 static int
 connect_health(void)
 {
-	unsigned int	 t = HEALTH_TIMEOUT;
-	const char	*sock = cfg->db_socket != NULL &&
-			    cfg->db_socket[0] != '\0' ? cfg->db_socket : NULL;
+	unsigned int	code = 0;
 
-	if ((health_conn = mysql_init(NULL)) == NULL) {
-		set_error("health", 0, "out of memory");
+	if ((health_conn = open_first_ready(cfg, health_options, &code)) ==
+	    NULL)
 		return -1;
-	}
-	if (mysql_options(health_conn, MYSQL_OPT_CONNECT_TIMEOUT, &t) ||
-	    mysql_options(health_conn, MYSQL_OPT_READ_TIMEOUT, &t) ||
-	    mysql_options(health_conn, MYSQL_OPT_WRITE_TIMEOUT, &t) ||
-	    mysql_real_connect(health_conn, cfg->db_host, cfg->db_user,
-	    cfg->db_password, cfg->db_name, cfg->db_port, sock, 0) == NULL) {
-		set_error("health connect", mysql_errno(health_conn),
-		    mysql_error(health_conn));
-		close_health();
-		return -1;
-	}
 	return 0;
 }
 
@@ -1026,12 +1124,13 @@ db_health(void)
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (health_conn == NULL && connect_health() == -1)
 			return 0;
-		if (mysql_ping(health_conn) == 0) {
+		if (node_ready(health_conn) == 1) {
 			down_until_ms = 0;
 			return 1;
 		}
-		set_error("health ping", mysql_errno(health_conn),
-		    mysql_error(health_conn));
+		set_error("health", mysql_errno(health_conn),
+		    mysql_errno(health_conn) != 0 ? mysql_error(health_conn) :
+		    "the Galera node is not Synced");
 		close_health();
 		if (proc_now_ms() - start >= HEALTH_TIMEOUT * 1000)
 			break;		/* no time left for a second try */

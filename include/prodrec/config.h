@@ -6,6 +6,9 @@
 
 #include "allow.h"
 
+#define CFG_NODES_MAX	16	/* database nodes PRODREC_DB_HOST may list */
+#define CFG_HOST_MAX	255	/* bytes of one node's host name */
+
 /* Token algorithms the configuration may allow (CONTRACT section 6). */
 enum cfg_alg {
 	ALG_HS256, ALG_HS384, ALG_HS512,
@@ -15,8 +18,10 @@ enum cfg_alg {
 };
 
 struct config {
-	char		*db_host;		/* MariaDB host, "localhost" */
-	unsigned	 db_port;		/* TCP port, 3306 */
+	char		*db_host;		/* MariaDB node(s): "host[:port],...",
+						   "localhost" (cfg_db_node) */
+	unsigned	 db_port;		/* TCP port of a node that names
+						   none, 3306 */
 	char		*db_socket;		/* unix socket path or NULL */
 	char		*db_user;		/* "prodrec" */
 	char		*db_password;		/* "" */
@@ -53,5 +58,7 @@ int		 cfg_load(struct config *, char *err, size_t errsz);
 void		 cfg_free(struct config *);
 const char	*cfg_alg_name(enum cfg_alg);
 int		 cfg_alg_lookup(const char *name, size_t len);
+int		 cfg_db_node(const char *list, size_t i, char *host,
+		    size_t hostsz, unsigned *port);
 
 #endif

@@ -578,6 +578,57 @@ test_alg_lookup(void)
 	    "cfg_alg_name out of range");
 }
 
+/* Node i of list is host:port (port 0: none given). */
+static int
+node_is(const char *list, size_t i, const char *host, unsigned port)
+{
+	char		h[CFG_HOST_MAX + 1];
+	unsigned	p = 99;
+
+	return cfg_db_node(list, i, h, sizeof(h), &p) == 0 &&
+	    strcmp(h, host) == 0 && p == port;
+}
+
+static void
+test_db_nodes(void)
+{
+	char		h[CFG_HOST_MAX + 1], longname[CFG_HOST_MAX + 2];
+	unsigned	p;
+	size_t		i;
+	const char	*bad[] = { "", ",", "a,,b", "a:", "a:0", "a:65536",
+			    "a:12x", "a:-1", "::1", "[::1", "[::1]x", "[]:3306",
+			    ":3306", "a:1:2", "a, b:99999" };
+
+	ok(node_is("localhost", 0, "localhost", 0), "one node, no port");
+	ok(cfg_db_node("localhost", 1, h, sizeof(h), &p) == 1, "no node 2");
+	ok(node_is("db1:3307, db2 ,[::1]:3308", 0, "db1", 3307) &&
+	    node_is("db1:3307, db2 ,[::1]:3308", 1, "db2", 0) &&
+	    node_is("db1:3307, db2 ,[::1]:3308", 2, "::1", 3308),
+	    "a list with ports, spaces and an IPv6 literal");
+	ok(node_is("[fe80::1]", 0, "fe80::1", 0), "[v6] without a port");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = 0, n;
+
+		for (n = 0; n < 4 && rc == 0; n++)
+			rc = cfg_db_node(bad[i], (size_t)n, h, sizeof(h), &p);
+		ok(rc == -1, "malformed list \"%s\"", bad[i]);
+	}
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ok(cfg_db_node(longname, 0, h, sizeof(h), &p) == -1,
+	    "a host name longer than CFG_HOST_MAX");
+	base_env();
+	setenv("PRODREC_DB_HOST", "a:1,b:2,c:x", 1);
+	fails("PRODREC_DB_HOST: node 3", "a malformed third node");
+	base_env();
+	setenv("PRODREC_DB_HOST", "a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a", 1);
+	fails("more than 16 nodes", "17 nodes");
+	base_env();
+	setenv("PRODREC_DB_HOST", "a,a,a,a,a,a,a,a,a,a,a,a,a,a,a,a", 1);
+	if (loads("16 nodes"))
+		cfg_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -593,6 +644,7 @@ main(void)
 	test_secret_file();
 	test_file();
 	test_alg_lookup();
+	test_db_nodes();
 	clear_env();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
