@@ -450,6 +450,12 @@ connection_lost(unsigned int code)
 	case ER_UNKNOWN_STMT_HANDLER:
 	case ER_UNKNOWN_COM_ERROR:	/* Galera: "WSREP has not yet prepared
 					   node for application use" */
+	case ER_ERROR_DURING_COMMIT:	/* Galera: the node left the primary
+					   component during the commit, which
+					   was not replicated: run it again
+					   on a node that is ready (a commit
+					   that did happen is then found as
+					   a duplicate of its own record_id) */
 		return 1;
 	default:
 		return 0;

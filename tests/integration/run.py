@@ -41,6 +41,7 @@ MODULES = [
     "test_places",        # its own MariaDB and fronts, from a 0700 "a b"
     "test_sessions",
     "test_migrations",
+    "test_galera",        # its own three-node Galera cluster
     "test_control",       # stops MariaDB once, for health's 503
     "test_openapi",       # stops MariaDB once, for the 503s
     "test_database",      # restarts MariaDB: last
