@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -10,10 +11,14 @@
 #include "db.h"
 #include "log.h"
 #include "proc.h"
+#include "rnd.h"
 
 #define SLOW_CONNECT_MS		500	/* a failed connect this slow ... */
 #define RECONNECT_BACKOFF_MS	1000	/* ... is not tried again this soon */
-#define DEADLOCK_RETRIES	3	/* a statement rolled back by InnoDB */
+#define DEADLOCK_RETRIES	8	/* a statement rolled back by InnoDB, or
+					   by Galera's certification */
+#define BACKOFF_MAX_US		16000	/* the wait before a retry doubles
+					   up to this, times a random share */
 #define HEALTH_TIMEOUT		1	/* seconds the health check waits */
 
 /*
@@ -253,15 +258,22 @@ refused_account(unsigned int code)
 	    code == ER_ACCESS_DENIED_NO_PASSWORD_ERROR;
 }
 
+/* What node_ready() found. */
+enum node_state {
+	NODE_FAILED = -1,	/* it does not answer (m's error) */
+	NODE_NOT_READY,		/* a Galera node that is not Synced */
+	NODE_PLAIN,		/* a server without Galera: always ready */
+	NODE_GALERA		/* a Galera node, Synced */
+};
+
 /*
  * Is the server m is connected to ready for work?  A Galera node is when
  * wsrep_ready is ON and wsrep_local_state is 4 (Synced): a node that is
  * joining, donating or cut off from the primary component takes the
  * connection but answers statements with error 1047, or serves stale
  * reads.  A plain server (wsrep off, or a build without it) always is.
- * Returns 1, 0, or -1 when it does not answer (m's error).
  */
-static int
+static enum node_state
 node_ready(MYSQL *m)
 {
 	MYSQL_RES	*res;
@@ -269,18 +281,19 @@ node_ready(MYSQL *m)
 	int		 ready = 1;
 
 	if (mysql_query(m, "SELECT @@GLOBAL.wsrep_on") != 0)
-		return mysql_errno(m) == ER_UNKNOWN_SYSTEM_VARIABLE ? 1 : -1;
+		return mysql_errno(m) == ER_UNKNOWN_SYSTEM_VARIABLE ?
+		    NODE_PLAIN : NODE_FAILED;
 	if ((res = mysql_store_result(m)) == NULL)
-		return -1;
+		return NODE_FAILED;
 	row = mysql_fetch_row(res);
 	ready = row == NULL || row[0] == NULL || strcmp(row[0], "1") != 0;
 	mysql_free_result(res);
 	if (ready)
-		return 1;
+		return NODE_PLAIN;
 	if (mysql_query(m, "SHOW GLOBAL STATUS WHERE Variable_name IN "
 	    "('wsrep_ready', 'wsrep_local_state')") != 0 ||
 	    (res = mysql_store_result(m)) == NULL)
-		return -1;
+		return NODE_FAILED;
 	ready = 0;
 	while ((row = mysql_fetch_row(res)) != NULL)
 		if (row[0] != NULL && row[1] != NULL)
@@ -289,7 +302,19 @@ node_ready(MYSQL *m)
 			    (strcasecmp(row[0], "wsrep_local_state") == 0 &&
 			    strcmp(row[1], "4") == 0);
 	mysql_free_result(res);
-	return ready == 2;
+	return ready == 2 ? NODE_GALERA : NODE_NOT_READY;
+}
+
+/*
+ * On a Galera node, make every read wait until the node has applied what
+ * the cluster committed before it (wsrep_sync_wait=1): a record answered
+ * 201 through another node is then found (read after write), and a close
+ * counts every record certified before it.  Returns 0 or -1 (m's error).
+ */
+static int
+read_committed_cluster(MYSQL *m)
+{
+	return mysql_query(m, "SET SESSION wsrep_sync_wait = 1") == 0 ? 0 : -1;
 }
 
 /* Options for one kind of connection (the worker's, health's). */
@@ -304,9 +329,9 @@ static MYSQL *
 open_node(const struct config *c, int i, options_fn opts, unsigned int *code)
 {
 	char		 host[CFG_HOST_MAX + 1];
-	unsigned	 port;
+	unsigned	 port = 0;
 	MYSQL		*m;
-	int		 ready;
+	enum node_state	 state = NODE_FAILED;
 
 	*code = 0;
 	if (i == -1 ? c->db_socket == NULL || c->db_socket[0] == '\0' :
@@ -319,10 +344,11 @@ open_node(const struct config *c, int i, options_fn opts, unsigned int *code)
 	if (opts(m, c) == -1 || mysql_real_connect(m, i == -1 ? NULL : host,
 	    c->db_user, c->db_password, c->db_name, i == -1 || port == 0 ?
 	    c->db_port : port, i == -1 ? c->db_socket : NULL, 0) == NULL ||
-	    (ready = node_ready(m)) == -1) {
+	    (state = node_ready(m)) == NODE_FAILED || (state == NODE_GALERA &&
+	    read_committed_cluster(m) == -1)) {
 		*code = mysql_errno(m) != 0 ? mysql_errno(m) : CR_UNKNOWN_ERROR;
 		set_error("connect", *code, mysql_error(m));
-	} else if (!ready) {
+	} else if (state == NODE_NOT_READY) {
 		*code = ER_UNKNOWN_COM_ERROR;
 		set_error("connect", *code, "the Galera node is not Synced");
 	} else
@@ -502,6 +528,28 @@ failed(unsigned int code)
 	return DB_ERROR;
 }
 
+/*
+ * Before retry number tries (from 1) of a statement or transaction that
+ * lost a deadlock or a certification conflict: wait a random part of a
+ * span that doubles with each try, so that the two sides of a conflict
+ * (on two Galera nodes, the same counts row, say) do not meet again.
+ */
+static void
+back_off(int tries)
+{
+	unsigned int	 r = 0;
+	long		 span = 500L << (tries < 6 ? tries : 6);
+	struct timespec	 ts;
+
+	if (span > BACKOFF_MAX_US)
+		span = BACKOFF_MAX_US;
+	(void)rnd_bytes(&r, sizeof(r));
+	span = span / 2 + (long)(r % (unsigned)(span / 2 + 1));
+	ts.tv_sec = 0;
+	ts.tv_nsec = span * 1000;
+	(void)nanosleep(&ts, NULL);
+}
+
 /* May a statement that failed with code be run again, as it is? */
 static int
 retryable(unsigned int code)
@@ -551,8 +599,10 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 			reconnected = 1;
 			continue;
 		}
-		if (retryable(code) && !in_tx && ++tries < DEADLOCK_RETRIES)
+		if (retryable(code) && !in_tx && ++tries < DEADLOCK_RETRIES) {
+			back_off(tries);
 			continue;
+		}
 		break;
 	}
 	return failed(code);
@@ -907,6 +957,7 @@ in_transaction(enum db_status (*body)(void *), void *arg)
 		}
 		if (!retryable(code) || ++tries >= DEADLOCK_RETRIES)
 			return st == DB_OK ? DB_ERROR : st;
+		back_off(tries);
 	}
 }
 
@@ -1130,7 +1181,7 @@ db_health(void)
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (health_conn == NULL && connect_health() == -1)
 			return 0;
-		if (node_ready(health_conn) == 1) {
+		if (node_ready(health_conn) >= NODE_PLAIN) {
 			down_until_ms = 0;
 			return 1;
 		}

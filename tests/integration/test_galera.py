@@ -206,3 +206,44 @@ class Nodes(_OnGalera):
             "GET", "/api/control/health").status == 200, 5))
         b = self.body()
         self.assert_success(post_record(p, b, self.tok), 201, b, False)
+
+
+class AcrossNodes(_OnGalera):
+    """Guarantees of CONTRACT 3, 4 and 8 with requests for one session on
+    different nodes at the same moment."""
+
+    def pools(self):
+        return [self.pool(first=k, workers=2) for k in (1, 2, 3)]
+
+    def test_read_after_write_on_another_node(self):
+        a, b, c = self.pools()
+        for i in range(30):
+            body = self.body()
+            r = post_record((a, b, c)[i % 3], body, self.tok)
+            rid = self.assert_success(r, 201, body, False)
+            reader = (a, b, c)[(i + 1) % 3]
+            g = reader.request("GET", "/api/control/production/records/"
+                               + rid, b"", {"Authorization": "Bearer " +
+                                            self.tok})
+            self.assertEqual(g.status, 200, "record %d through the next "
+                             "node: %r" % (i, g))
+
+    def test_identical_requests_on_every_node_at_once(self):
+        ps = self.pools()
+        for round_ in range(5):
+            body = self.body()
+            out, lock = [], threading.Lock()
+
+            def send(p):
+                r = post_record(p, body, self.tok)
+                with lock:
+                    out.append(r.status)
+            ts = [threading.Thread(target=send, args=(p,))
+                  for p in ps for _ in range(3)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(60)
+            self.assertEqual(sorted(out), [200] * 8 + [201],
+                             "round %d: %r" % (round_, out))
+        self.assertEqual(len(self.rows()), 5)
