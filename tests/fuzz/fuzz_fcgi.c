@@ -30,6 +30,7 @@
 
 #include "auth.h"
 #include "fuzz.h"
+#include "fuzz_app.h"
 #include "stub_db.h"
 #include "tokcache.h"
 
@@ -68,26 +69,12 @@ free_all(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	err[256];
-
 	(void)argc;
 	(void)argv;
-	cfg.jwt_algs = 1u << ALG_HS256;
-	cfg.jwt_secret = FUZZ_SECRET;
-	cfg.jwt_secret_len = strlen(FUZZ_SECRET);
-	cfg.jwt_leeway = 60;
-	cfg.jwt_user_claim = "sub";
-	cfg.max_body = 16384;
-	cfg.max_units = 1000000;
-	cfg.max_clock_skew = 300;
-	if (allow_parse("127.0.0.0/8,::1", &cfg.status_allow, err, sizeof(err),
-	    "status_allow") == -1 || auth_init(&cfg, err, sizeof(err)) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, peer) == -1 ||
+	fuzz_app_setup(&cfg, &app);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, peer) == -1 ||
 	    atexit(free_all) != 0)
 		abort();
-	app.cfg = &cfg;
-	app.limits.max_units = cfg.max_units;
-	app.limits.max_clock_skew = cfg.max_clock_skew;
 	app.listen_fd = -1;
 	return 0;
 }

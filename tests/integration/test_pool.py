@@ -334,8 +334,10 @@ class WorkerDeaths(_PoolBase):
 
 
 class StopAndReload(_PoolBase):
-    def partial_request(self, p):
-        """A request whose body is only half sent: it is in flight."""
+    def send_record(self, p, whole):
+        """A new record on a new connection to p, its body sent whole or
+        only its first 10 bytes (the request is then in flight); returns
+        (the socket, the body, its bytes)."""
         b = self.body()
         body = harness.json_compact(b).encode()
         params = fcgi.cgi_params("POST", harness.RECORDS_PATH, {
@@ -343,8 +345,14 @@ class StopAndReload(_PoolBase):
             "Authorization": "Bearer " + self.tok,
             "Content-Length": str(len(body))})
         sock = fcgi.connect(fcgi_address(p), 20)
-        sock.sendall(fcgi.begin(params) + fcgi.stdin(body[:10]))
+        sock.sendall(fcgi.begin(params) + (fcgi.stdin(body, end=True)
+                                           if whole else
+                                           fcgi.stdin(body[:10])))
         return sock, b, body
+
+    def partial_request(self, p):
+        """A request whose body is only half sent: it is in flight."""
+        return self.send_record(p, whole=False)
 
     def test_sigterm_finishes_requests_in_flight(self):
         p = self.pool(workers=2, env={"PRODREC_SHUTDOWN_TIMEOUT": "10"})
@@ -500,22 +508,12 @@ class StopDrains(_PoolBase):
     had queued is served, the requests in flight finish. A request is
     answered or refused, never taken and then dropped."""
 
+    send_record = StopAndReload.send_record
     partial_request = StopAndReload.partial_request
 
     def queue_requests(self, p, n):
         """n whole requests on new connections, queued behind busy workers."""
-        out = []
-        for _ in range(n):
-            b = self.body()
-            body = harness.json_compact(b).encode()
-            params = fcgi.cgi_params("POST", harness.RECORDS_PATH, {
-                "Content-Type": "application/json",
-                "Authorization": "Bearer " + self.tok,
-                "Content-Length": str(len(body))})
-            sock = fcgi.connect(fcgi_address(p), 20)
-            sock.sendall(fcgi.begin(params) + fcgi.stdin(body, end=True))
-            out.append((sock, b))
-        return out
+        return [self.send_record(p, whole=True)[:2] for _ in range(n)]
 
     def assert_refused_at_once(self, p):
         """A new connection is refused (unix: at once; TCP: the SYN goes
