@@ -74,8 +74,42 @@ metric(struct buf *b, const char *name, const char *type, const char *help,
 	    help, name, type, name, value);
 }
 
+/* name as a Prometheus label value: \\, \" and \\n escaped. */
 static int
-prometheus(struct buf *b, const struct stats_figures *f, long queue)
+label_value(struct buf *b, const char *name)
+{
+	char	c[3] = { '\\', 0, 0 };
+
+	for (; *name != '\0'; name++) {
+		c[1] = *name == '\n' ? 'n' : *name;
+		if (strchr("\\\"\n", *name) != NULL ? buf_puts(b, c) :
+		    buf_printf(b, "%c", *name))
+			return -1;
+	}
+	return 0;
+}
+
+/* The workers on each database node, as a gauge with a label. */
+static int
+prometheus_nodes(struct buf *b, const struct status_node *nodes, size_t n)
+{
+	size_t	i;
+
+	if (buf_puts(b, "# HELP prodrec_database_node_workers Workers "
+	    "connected to each database node.\n# TYPE "
+	    "prodrec_database_node_workers gauge\n") == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_puts(b, "prodrec_database_node_workers{node=\"") == -1 ||
+		    label_value(b, nodes[i].name) == -1 ||
+		    buf_printf(b, "\"} %u\n", nodes[i].workers) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+prometheus(struct buf *b, const struct stats_figures *f, long queue,
+    const struct status_node *nodes, size_t nnodes)
 {
 	static const char	*const class[3] = { "2xx", "4xx", "5xx" };
 	int			 c;
@@ -105,7 +139,28 @@ prometheus(struct buf *b, const struct stats_figures *f, long queue)
 	if (queue >= 0 && metric(b, "prodrec_listen_queue", "gauge",
 	    "Connections waiting to be accepted.", (unsigned long long)queue))
 		return -1;
-	return 0;
+	return prometheus_nodes(b, nodes, nnodes);
+}
+
+/* Name the database nodes (db_node_name) with their workers from f. */
+static size_t
+list_nodes(const struct stats_figures *f, char names[][CFG_HOST_MAX + 8],
+    struct status_node *nodes)
+{
+	size_t	n = 0;
+	int	i;
+
+	for (i = -1; i < STATS_NODES - 1; i++) {
+		if (db_node_name(i, names[n], sizeof(names[n])) != 0) {
+			if (i == -1)
+				continue;
+			break;
+		}
+		nodes[n].name = names[n];
+		nodes[n].workers = f->node_workers[i + 1];
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -116,8 +171,10 @@ void
 control_status(struct app *app, struct request *req, struct response *resp)
 {
 	struct stats_figures	 f;
+	struct status_node	 nodes[STATS_NODES];
+	char			 names[STATS_NODES][CFG_HOST_MAX + 8];
 	const char		*fmt = "json";
-	size_t			 len = 4;
+	size_t			 len = 4, nnodes;
 	long			 queue;
 	int			 rc;
 
@@ -134,12 +191,13 @@ control_status(struct app *app, struct request *req, struct response *resp)
 		return;
 	}
 	stats_read(&f);
+	nnodes = list_nodes(&f, names, nodes);
 	queue = listen_queue(app->listen_fd);
 	if (len == 10) {
 		resp->content_type = PROMETHEUS_TYPE;
-		rc = prometheus(&resp->body, &f, queue);
+		rc = prometheus(&resp->body, &f, queue, nodes, nnodes);
 	} else
-		rc = json_status(&resp->body, &f, queue);
+		rc = json_status(&resp->body, &f, queue, nodes, nnodes);
 	if (rc == -1) {
 		resp->content_type = NULL;
 		http_fault(resp, OUT_INTERNAL, "out of memory building answer");

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "proc.h"
 #include "rnd.h"
+#include "stats.h"
 
 #define SLOW_CONNECT_MS		500	/* a failed connect this slow ... */
 #define RECONNECT_BACKOFF_MS	1000	/* ... is not tried again this soon */
@@ -226,6 +227,7 @@ db_close(void)
 	if (conn != NULL) {
 		mysql_close(conn);
 		conn = NULL;
+		stats_set_node(-2);
 	}
 	close_health();
 }
@@ -357,29 +359,64 @@ open_node(const struct config *c, int i, options_fn opts, unsigned int *code)
 	return NULL;
 }
 
+/* The last node open_first_ready may try (-1: the socket alone). */
+static int
+last_node(const struct config *c)
+{
+	if (c->db_socket != NULL && c->db_socket[0] != '\0' &&
+	    strcmp(c->db_host, "localhost") == 0)
+		return -1;
+	return CFG_NODES_MAX - 1;
+}
+
+/*
+ * The name of node i as the status page shows it (-1 the socket, then the
+ * nodes of db_host): 0 with buf filled, 1 when there is no node i.
+ */
+int
+db_node_name(int i, char *buf, size_t bufsz)
+{
+	char		host[CFG_HOST_MAX + 1];
+	unsigned	port;
+
+	if (i == -1) {
+		if (cfg->db_socket == NULL || cfg->db_socket[0] == '\0')
+			return 1;
+		snprintf(buf, bufsz, "%s", cfg->db_socket);
+		return 0;
+	}
+	if (i > last_node(cfg) || cfg_db_node(cfg->db_host, (size_t)i, host,
+	    sizeof(host), &port) != 0)
+		return 1;
+	snprintf(buf, bufsz, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+	    host, port != 0 ? port : cfg->db_port);
+	return 0;
+}
+
 /*
  * The first node of c that answers and is ready (CONTRACT 9): the socket
  * when set, then each node of db_host in order; with the socket set and
  * db_host left at "localhost", the socket alone (as with one server: the
  * socket wins, and no other local server is tried behind its back).
+ * *node says which one (db_node_name's numbering).
  * Returns it, or NULL with *code the error of the last node tried, or of
  * the first that refused the account, which says more (see
  * db_last_error).
  */
 static MYSQL *
-open_first_ready(const struct config *c, options_fn opts, unsigned int *code)
+open_first_ready(const struct config *c, options_fn opts, unsigned int *code,
+    int *node)
 {
 	char		 refusal[sizeof(last_error)] = "";
 	unsigned int	 c1 = 0;
 	MYSQL		*m;
-	int		 i, last = CFG_NODES_MAX - 1;
+	int		 i, last = last_node(c);
 
-	if (c->db_socket != NULL && c->db_socket[0] != '\0' &&
-	    strcmp(c->db_host, "localhost") == 0)
-		last = -1;
 	for (i = -1; i <= last; i++) {
-		if ((m = open_node(c, i, opts, &c1)) != NULL)
+		if ((m = open_node(c, i, opts, &c1)) != NULL) {
+			*node = i;
 			return m;
+		}
 		if (c1 == 0 && i >= 0)
 			break;		/* past the last node */
 		if (c1 == 0 || refusal[0] != '\0')
@@ -409,6 +446,7 @@ db_connect(void)
 {
 	unsigned int	 code = 0;
 	int64_t		 start;
+	int		 node;
 
 	if (conn != NULL)
 		return 0;
@@ -419,8 +457,9 @@ db_connect(void)
 		    RECONNECT_BACKOFF_MS);
 		return -1;
 	}
-	if ((conn = open_first_ready(cfg, set_options, &code)) != NULL) {
+	if ((conn = open_first_ready(cfg, set_options, &code, &node)) != NULL) {
 		retry_after_ms = 0;
+		stats_set_node(node);
 		return 0;
 	}
 	db_close();
@@ -443,8 +482,9 @@ db_probe(const struct config *c, char *err, size_t errsz)
 {
 	unsigned int	 code = 0;
 	MYSQL		*m;
+	int		 node;
 
-	if ((m = open_first_ready(c, set_options, &code)) != NULL) {
+	if ((m = open_first_ready(c, set_options, &code, &node)) != NULL) {
 		mysql_close(m);
 		return 0;
 	}
@@ -1151,9 +1191,10 @@ static int
 connect_health(void)
 {
 	unsigned int	code = 0;
+	int		node;
 
-	if ((health_conn = open_first_ready(cfg, health_options, &code)) ==
-	    NULL)
+	if ((health_conn = open_first_ready(cfg, health_options, &code,
+	    &node)) == NULL)
 		return -1;
 	return 0;
 }

@@ -535,9 +535,30 @@ json_page_end(struct buf *b, const char *next)
 	return buf_printf(b, "],\"next\":\"%s\"}}", next);
 }
 
-/* The status figures (CONTRACT section 8); queue -1 is null. */
+/* ,"databaseNodes":[{"node":"...","workers":N},...] */
+static int
+json_status_nodes(struct buf *b, const struct status_node *nodes, size_t n)
+{
+	size_t	i;
+
+	if (buf_puts(b, ",\"databaseNodes\":[") == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_puts(b, i == 0 ? "{\"node\":" : ",{\"node\":") == -1 ||
+		    json_put_string(b, nodes[i].name, strlen(nodes[i].name)) ==
+		    -1 || buf_printf(b, ",\"workers\":%u}", nodes[i].workers) ==
+		    -1)
+			return -1;
+	return buf_puts(b, "]");
+}
+
+/*
+ * The status figures (CONTRACT section 8), with the workers on each
+ * database node; queue -1 is null.
+ */
 int
-json_status(struct buf *b, const struct stats_figures *f, long queue)
+json_status(struct buf *b, const struct stats_figures *f, long queue,
+    const struct status_node *nodes, size_t nnodes)
 {
 	char	start[25];
 
@@ -552,9 +573,9 @@ json_status(struct buf *b, const struct stats_figures *f, long queue)
 	    (unsigned long long)f->responses[0],
 	    (unsigned long long)f->responses[1],
 	    (unsigned long long)f->responses[2], f->active, f->idle, f->total,
-	    f->max_active, (unsigned long long)f->restarts) == -1)
+	    f->max_active, (unsigned long long)f->restarts) == -1 ||
+	    (queue < 0 ? buf_puts(b, "null") : buf_printf(b, "%ld", queue)) ==
+	    -1 || json_status_nodes(b, nodes, nnodes) == -1)
 		return -1;
-	if (queue < 0)
-		return buf_puts(b, "null}}");
-	return buf_printf(b, "%ld}}", queue);
+	return buf_puts(b, "}}");
 }

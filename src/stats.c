@@ -23,6 +23,8 @@ struct slot {
 	_Atomic uint64_t	accepted;
 	_Atomic uint64_t	responses[3];
 	_Atomic unsigned	busy;
+	_Atomic int		node;	/* database node + 2 (db_node_name:
+					   -1 the socket), 0: none */
 } __attribute__((aligned(64)));
 
 struct shared {
@@ -88,6 +90,19 @@ stats_slot_reset(unsigned slot)
 	if (atomic_exchange_explicit(&S->slots[slot].busy, 0,
 	    memory_order_relaxed) != 0)
 		atomic_fetch_sub_explicit(&S->active, 1, memory_order_relaxed);
+	atomic_store_explicit(&S->slots[slot].node, 0, memory_order_relaxed);
+}
+
+/*
+ * In a worker: the database node its connection is on now (db_node_name's
+ * numbering: -1 the socket, 0 the first of PRODREC_DB_HOST), or -2: none.
+ */
+void
+stats_set_node(int node)
+{
+	if (mine != NULL)
+		atomic_store_explicit(&mine->node, node >= -1 &&
+		    node < STATS_NODES - 1 ? node + 2 : 0, memory_order_relaxed);
 }
 
 /* In a new worker (or the lone process, slot 0): count into slot. */
@@ -154,6 +169,11 @@ stats_read(struct stats_figures *f)
 	f->start_time = S->start_time;
 	used = atomic_load_explicit(&S->used, memory_order_relaxed);
 	for (i = 0; i < used && i < S->nslots; i++) {
+		int node = atomic_load_explicit(&S->slots[i].node,
+		    memory_order_relaxed);
+
+		if (node > 0)
+			f->node_workers[node - 1]++;
 		f->accepted += atomic_load_explicit(&S->slots[i].accepted,
 		    memory_order_relaxed);
 		for (c = 0; c < 3; c++)

@@ -57,6 +57,12 @@ int	json_record_append(struct buf *, const struct record_row *);
 int	json_page_begin(struct buf *);
 int	json_page_item(struct buf *, const struct record_row *, int first);
 int	json_page_end(struct buf *, const char *next);
-int	json_status(struct buf *, const struct stats_figures *, long queue);
+/* A database node and the workers connected to it, for json_status. */
+struct status_node {
+	const char	*name;		/* socket path or host:port */
+	unsigned	 workers;
+};
+int	json_status(struct buf *, const struct stats_figures *, long queue,
+	    const struct status_node *, size_t nnodes);
 
 #endif

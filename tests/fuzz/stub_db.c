@@ -259,3 +259,13 @@ db_last_error(void)
 {
 	return "stub database";
 }
+
+/* One node, the socket, for the status page. */
+int
+db_node_name(int i, char *buf, size_t bufsz)
+{
+	if (i != -1)
+		return 1;
+	snprintf(buf, bufsz, "/run/mysqld/mysqld.sock");
+	return 0;
+}

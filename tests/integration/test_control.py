@@ -28,7 +28,8 @@ HEALTH = "/api/control/health"
 STATUS = "/api/control/status"
 STATUS_KEYS = {"startTime", "acceptedRequests", "responses",
                "activeWorkers", "idleWorkers", "totalWorkers",
-               "maxActiveWorkers", "workerRestarts", "listenQueue"}
+               "maxActiveWorkers", "workerRestarts", "listenQueue",
+               "databaseNodes"}
 PROM_CT = "text/plain; version=0.0.4; charset=utf-8"
 START_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
                       r"[0-9]{2}(\.[0-9]{1,9})?Z$")
@@ -41,6 +42,7 @@ PROM_REQUIRED = {
     "prodrec_total_workers": "gauge",
     "prodrec_max_active_workers": "gauge",
     "prodrec_worker_restarts_total": "counter",
+    "prodrec_database_node_workers": "gauge",
 }
 PROM_OPTIONAL = {"prodrec_listen_queue": "gauge"}
 SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? "
@@ -161,6 +163,14 @@ class _Control(Base):
         self.assertTrue(d["listenQueue"] is None or
                         (type(d["listenQueue"]) is int and
                          d["listenQueue"] >= 0), d)
+        self.assertIs(type(d["databaseNodes"]), list, d)
+        for n in d["databaseNodes"]:
+            self.assertEqual(set(n), {"node", "workers"}, n)
+            self.assertTrue(type(n["node"]) is str and n["node"], n)
+            self.assertTrue(type(n["workers"]) is int and n["workers"] >= 0,
+                            n)
+        self.assertLessEqual(sum(n["workers"] for n in d["databaseNodes"]),
+                             d["totalWorkers"], "workers on nodes <= all")
         self.assertGreaterEqual(d["acceptedRequests"], 1, "counts itself")
         self.assertGreaterEqual(d["totalWorkers"], 1)
         self.assertGreaterEqual(d["activeWorkers"], 1,
@@ -201,6 +211,9 @@ class _Control(Base):
             if name == "prodrec_responses_total":
                 self.assertEqual(set(labels), {"class"}, labels)
                 key = "%s{%s}" % (name, labels["class"])
+            elif name == "prodrec_database_node_workers":
+                self.assertEqual(set(labels), {"node"}, labels)
+                key = "%s{%s}" % (name, labels["node"])
             else:
                 self.assertEqual(labels, {}, name)
                 key = name
@@ -554,6 +567,12 @@ class StatusFigures(_Control):
         self.assertEqual(after["activeWorkers"] + after["idleWorkers"],
                          workers, "a quiet pool: active + idle = total")
         self.assertEqual(after["workerRestarts"], before["workerRestarts"])
+        nodes = after["databaseNodes"]
+        self.assertEqual([(os.path.realpath(n["node"]), n["workers"])
+                          for n in nodes],
+                         [(os.path.realpath(self.H.db_sock), workers)],
+                         "every worker on the one server, named by its "
+                         "socket: %r" % nodes)
         return after
 
     def test_standalone_pool_of_4_over_tcp(self):
@@ -566,6 +585,8 @@ class StatusFigures(_Control):
         m = self.prometheus(p)
         self.assertIn("prodrec_listen_queue", m)
         self.assertEqual(m["prodrec_total_workers"], 4)
+        self.assertEqual(m["prodrec_database_node_workers{%s}" %
+                           self.H.db_sock], 4)
         self.assertEqual(m["prodrec_accepted_requests_total"],
                          after["acceptedRequests"] + 1)
 

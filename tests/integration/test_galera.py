@@ -71,6 +71,13 @@ class _OnGalera(Base):
         self.assertEqual(len(events), len(set(events)), "stored twice")
         return dict(got)
 
+    def workers_on(self, p):
+        """{node: workers} from p's status page."""
+        r = p.request("GET", "/api/control/status")
+        self.assertEqual(r.status, 200, r)
+        return {n["node"]: n["workers"]
+                for n in r.json()["data"]["databaseNodes"]}
+
     def heal_after(self, k):
         def heal():
             CLUSTER.heal(k)
@@ -161,6 +168,9 @@ class Nodes(_OnGalera):
 
     def test_isolated_node_is_left_for_the_next(self):
         p = self.pool(first=1)
+        self.assertEqual(self.workers_on(p), {
+            CLUSTER.nodes[1].address: 2, CLUSTER.nodes[2].address: 0,
+            CLUSTER.nodes[3].address: 0}, "both workers on node 1")
         ld = Load(self, p).start()
         wait_until(lambda: len(ld.results) >= 20, 20)
         self.heal_after(1)
@@ -169,6 +179,8 @@ class Nodes(_OnGalera):
         wait_until(lambda: sum(1 for r in ld.results if r[4] > t0 + 1 and
                                r[1] == 201) >= 20, 20)
         ld.stop()
+        self.assertEqual(self.workers_on(p)[CLUSTER.nodes[2].address], 2,
+                         "both workers moved to node 2, next in the list")
         ld.check(node=2)
         back = ld.last_failure_after(t0)
         self.assertLess(back, 5, "service back on the other nodes in "
