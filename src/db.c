@@ -398,7 +398,8 @@ db_node_name(int i, char *buf, size_t bufsz)
  * when set, then each node of db_host in order; with the socket set and
  * db_host left at "localhost", the socket alone (as with one server: the
  * socket wins, and no other local server is tried behind its back).
- * *node says which one (db_node_name's numbering).
+ * *node (when node is not NULL) says which one (db_node_name's
+ * numbering).
  * Returns it, or NULL with *code the error of the last node tried, or of
  * the first that refused the account, which says more (see
  * db_last_error).
@@ -414,7 +415,8 @@ open_first_ready(const struct config *c, options_fn opts, unsigned int *code,
 
 	for (i = -1; i <= last; i++) {
 		if ((m = open_node(c, i, opts, &c1)) != NULL) {
-			*node = i;
+			if (node != NULL)
+				*node = i;
 			return m;
 		}
 		if (c1 == 0 && i >= 0)
@@ -482,9 +484,8 @@ db_probe(const struct config *c, char *err, size_t errsz)
 {
 	unsigned int	 code = 0;
 	MYSQL		*m;
-	int		 node;
 
-	if ((m = open_first_ready(c, set_options, &code, &node)) != NULL) {
+	if ((m = open_first_ready(c, set_options, &code, NULL)) != NULL) {
 		mysql_close(m);
 		return 0;
 	}
@@ -1191,10 +1192,9 @@ static int
 connect_health(void)
 {
 	unsigned int	code = 0;
-	int		node;
 
 	if ((health_conn = open_first_ready(cfg, health_options, &code,
-	    &node)) == NULL)
+	    NULL)) == NULL)
 		return -1;
 	return 0;
 }

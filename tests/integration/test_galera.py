@@ -19,6 +19,7 @@ import galera
 import harness
 from harness import post_record
 from itbase import Base, wait_until
+import test_pool
 from test_pool import Pool
 
 CLUSTER = None
@@ -91,20 +92,13 @@ class _OnGalera(Base):
         self.addCleanup(restart)
 
 
-class Load:
-    """Threads posting new records through a pool until stopped; every
-    answer (status, Retry-After) or exception is kept with its event id."""
+class Load(test_pool.Load):
+    """test_pool's load, each answer also keeping its Retry-After and when
+    it came: (event, status or exception, Retry-After, recordId, time)."""
 
-    def __init__(self, test, front, threads=3):
-        self.test, self.front = test, front
-        self.results, self.lock = [], threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, daemon=True)
-                        for _ in range(threads)]
-
-    def run(self):
+    def _run(self):
         while not self.stopping.is_set():
-            b = self.test.body(clientEventId="g-" + secrets.token_hex(6))
+            b = self._next_body()
             try:
                 r = post_record(self.front, b, self.test.tok, timeout=30)
                 rid = r.json()["data"]["payloadPreview"]["recordId"] \
@@ -117,15 +111,8 @@ class Load:
                 self.results.append(out)
 
     def start(self):
-        for t in self.threads:
-            t.start()
         self.test.addCleanup(self.stop)
-        return self
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(40)
+        return super().start()
 
     def check(self, node=1):
         """Only 201 and 503 (with Retry-After); each 201 is its row on
@@ -171,7 +158,7 @@ class Nodes(_OnGalera):
         self.assertEqual(self.workers_on(p), {
             CLUSTER.nodes[1].address: 2, CLUSTER.nodes[2].address: 0,
             CLUSTER.nodes[3].address: 0}, "both workers on node 1")
-        ld = Load(self, p).start()
+        ld = Load(self, p, threads=3).start()
         wait_until(lambda: len(ld.results) >= 20, 20)
         self.heal_after(1)
         CLUSTER.isolate(1)                  # answers 1047 from now on
@@ -188,7 +175,7 @@ class Nodes(_OnGalera):
 
     def test_killed_node_under_load(self):
         p = self.pool(first=2)
-        ld = Load(self, p).start()
+        ld = Load(self, p, threads=3).start()
         wait_until(lambda: len(ld.results) >= 20, 20)
         self.restart_after(2)
         t0 = time.time()
