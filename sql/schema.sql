@@ -246,8 +246,12 @@ ON DUPLICATE KEY UPDATE version = version;
 -- connection each, inserting into one session at once do not queue on one
 -- row; a read adds them up.
 --
--- Run with the program stopped or not: the recount below holds the tables
--- (LOCK TABLES) while it counts, about a second per million records.
+-- Run with the program stopped or not, on one server or on any node of a
+-- Galera cluster: the triggers come first, and the recount then adds, in
+-- one consistent read, what the records hold beyond what the triggers have
+-- counted (about a second per million records; nothing is locked).
+-- The first release of this file held the tables with LOCK TABLES instead,
+-- which Galera does not replicate; both leave the same totals.
 
 SET NAMES utf8mb4;
 SET time_zone = '+00:00';
@@ -264,9 +268,6 @@ CREATE TABLE IF NOT EXISTS production_session_counts (
 	PRIMARY KEY (session_id, bucket)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='Per-session totals of production_records, kept by its triggers in the same transaction as each change: SUM per session = COUNT(*), SUM(units) of its records';
-
-LOCK TABLES production_records WRITE, production_session_counts WRITE,
-    schema_version READ;
 
 CREATE TRIGGER IF NOT EXISTS trg_records_count_insert
 AFTER INSERT ON production_records FOR EACH ROW
@@ -303,16 +304,125 @@ END IF//
 DELIMITER ;
 
 -- The recount, once (until this migration has recorded itself): the
--- records that were there before the triggers.
+-- records that were there before the triggers.  A record inserted since
+-- the triggers exist is in a trigger's bucket, committed together with the
+-- record, so one consistent read (READ COMMITTED: the statement's own
+-- snapshot, no locks) of the records and of the other buckets gives
+-- exactly what bucket 255 must hold: the records minus what the triggers
+-- counted.  The same statements repair the totals at any time
+-- (sql/README.md).
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+START TRANSACTION;
 DELETE FROM production_session_counts
-WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3);
+WHERE bucket = 255
+  AND NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3);
 INSERT INTO production_session_counts
     (session_id, bucket, record_count, total_units)
-SELECT session_id, 255, COUNT(*), SUM(units) FROM production_records
+SELECT session_id, 255, SUM(n), SUM(u)
+FROM (SELECT session_id, COUNT(*) AS n, SUM(units) AS u
+      FROM production_records GROUP BY session_id
+      UNION ALL
+      SELECT session_id, -SUM(record_count), -SUM(total_units)
+      FROM production_session_counts WHERE bucket <> 255
+      GROUP BY session_id) t
 WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3)
-GROUP BY session_id;
-
-UNLOCK TABLES;
+GROUP BY session_id
+HAVING SUM(n) <> 0 OR SUM(u) <> 0;
+COMMIT;
 
 INSERT INTO schema_version (version, name) VALUES (3, 'session_counts')
+ON DUPLICATE KEY UPDATE version = version;
+
+-- ---- 004_galera: the guarantees kept on a MariaDB Galera cluster ----
+--
+-- Needs 003.  On a Galera cluster every node takes writes, row locks are
+-- local to a node, and a transaction's write set is certified against the
+-- others' when it commits: two transactions on two nodes that wrote the
+-- same row, one of them not having seen the other, cannot both commit
+-- (the later one gets error 1213 and the program runs it again).  Two
+-- changes follow (sql/README.md, "On a Galera cluster"):
+--
+--  - The kept session totals get the node in their key.  Connections on
+--    two nodes can have the same CONNECTION_ID(), so with the bucket alone
+--    inserts into one session through two nodes wrote the same counts row
+--    and failed certification against each other, again and again under
+--    load.  With the node (@@hostname:@@port, distinct for every server)
+--    in the key, inserts through different nodes never touch the same row;
+--    on one server nothing changes.
+--  - production_sessions.open_page_reads: a page of an open session read on
+--    a Galera node adds one to it, in the transaction that reads the page.
+--    Every insert refers to its session row (the foreign key), so an insert
+--    on another node that the page did not see cannot commit after it with
+--    a smaller id: certification refuses one of the two, and the one that
+--    runs again sees the other.  On one server the page holds the session
+--    row's lock instead and never writes this column.
+--
+-- Run with the program stopped or not.  On a Galera cluster each ALTER
+-- runs on every node at once, in the cluster's order (total order
+-- isolation): writes wait for it, a fraction of a second for the counts
+-- table, which holds a few rows per session.
+
+SET NAMES utf8mb4;
+SET time_zone = '+00:00';
+
+DELIMITER //
+BEGIN NOT ATOMIC
+	IF NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS
+	    WHERE TABLE_SCHEMA = DATABASE()
+	      AND TABLE_NAME = 'production_session_counts'
+	      AND COLUMN_NAME = 'node') THEN
+		ALTER TABLE production_session_counts
+		    ADD COLUMN node VARCHAR(255) COLLATE utf8mb4_bin NOT NULL
+			DEFAULT ''
+			COMMENT 'the server (@@hostname:@@port) whose connections made these changes; empty: before migration 004'
+			AFTER session_id,
+		    DROP PRIMARY KEY,
+		    ADD PRIMARY KEY (session_id, node, bucket);
+	END IF;
+END//
+DELIMITER ;
+
+-- The triggers of 003 with the node in the key; CREATE OR REPLACE swaps
+-- each at once, and the totals stay exact meanwhile (a read adds up every
+-- row of the session, whatever its node).
+CREATE OR REPLACE TRIGGER trg_records_count_insert
+AFTER INSERT ON production_records FOR EACH ROW
+INSERT INTO production_session_counts
+    (session_id, node, bucket, record_count, total_units)
+VALUES (NEW.session_id, CONCAT(@@hostname, ':', @@port),
+    CONNECTION_ID() % 16, 1, NEW.units)
+ON DUPLICATE KEY UPDATE record_count = record_count + 1,
+    total_units = total_units + VALUES(total_units);
+
+CREATE OR REPLACE TRIGGER trg_records_count_delete
+AFTER DELETE ON production_records FOR EACH ROW
+INSERT INTO production_session_counts
+    (session_id, node, bucket, record_count, total_units)
+VALUES (OLD.session_id, CONCAT(@@hostname, ':', @@port),
+    CONNECTION_ID() % 16, -1, -CAST(OLD.units AS SIGNED))
+ON DUPLICATE KEY UPDATE record_count = record_count - 1,
+    total_units = total_units + VALUES(total_units);
+
+DELIMITER //
+CREATE OR REPLACE TRIGGER trg_records_count_update
+AFTER UPDATE ON production_records FOR EACH ROW
+IF OLD.session_id <> NEW.session_id OR OLD.units <> NEW.units THEN
+	INSERT INTO production_session_counts
+	    (session_id, node, bucket, record_count, total_units)
+	VALUES (OLD.session_id, CONCAT(@@hostname, ':', @@port),
+	    CONNECTION_ID() % 16, -1, -CAST(OLD.units AS SIGNED)),
+	    (NEW.session_id, CONCAT(@@hostname, ':', @@port),
+	    CONNECTION_ID() % 16, 1, NEW.units)
+	ON DUPLICATE KEY UPDATE
+	    record_count = record_count + VALUES(record_count),
+	    total_units = total_units + VALUES(total_units);
+END IF//
+DELIMITER ;
+
+ALTER TABLE production_sessions
+	ADD COLUMN IF NOT EXISTS open_page_reads BIGINT UNSIGNED NOT NULL
+	    DEFAULT 0
+	    COMMENT 'pages of records read through a Galera node while the session was open; each read writes it, so the cluster certifies the read against concurrent inserts';
+
+INSERT INTO schema_version (version, name) VALUES (4, 'galera')
 ON DUPLICATE KEY UPDATE version = version;

@@ -17,7 +17,10 @@
 #define SLOW_CONNECT_MS		500	/* a failed connect this slow ... */
 #define RECONNECT_BACKOFF_MS	1000	/* ... is not tried again this soon */
 #define DEADLOCK_RETRIES	8	/* a statement rolled back by InnoDB, or
-					   by Galera's certification */
+					   by Galera's certification, is run
+					   again at least this often ... */
+#define RETRY_BUDGET_MS		2000	/* ... and then until this long has
+					   passed since the first try */
 #define BACKOFF_MAX_US		16000	/* the wait before a retry doubles
 					   up to this, times a random share */
 #define HEALTH_TIMEOUT		1	/* seconds the health check waits */
@@ -137,10 +140,26 @@ static const char sql_session_close[] =
 static const char sql_session_settle[] =
     "SELECT status FROM production_sessions WHERE session_id = ? FOR UPDATE";
 
+/*
+ * The same on a Galera node, where row locks stay on the node: an insert
+ * through another node takes none here, and its id (auto-increment values
+ * interleave between nodes) may be smaller than the page's last while it
+ * commits after the page was read.  So the page writes the session row
+ * (sql/migrations/004): every insert's write set refers to that row (its
+ * foreign key), and certification lets an insert the page did not see and
+ * the page not both commit.  The page that loses runs again and sees the
+ * insert; the insert that loses runs again after the page and, with the
+ * cluster's ids past the page's last, gets a larger id.  The local lock
+ * the UPDATE takes does on this node what sql_session_settle does.
+ */
+static const char sql_session_certify[] =
+    "UPDATE production_sessions SET open_page_reads = open_page_reads + 1"
+    " WHERE session_id = ? AND status = 'open'";
+
 enum stmt_id {
 	S_INSERT, S_BY_ID, S_BY_KEYS, S_SESSION, S_BY_PUBLIC_ID, S_PAGE,
 	S_SESSION_VIEW, S_SESSION_OPEN, S_SESSION_BY_EVENT, S_SESSION_CLOSE,
-	S_SESSION_SETTLE, S__MAX
+	S_SESSION_SETTLE, S_SESSION_CERTIFY, S__MAX
 };
 
 static const char *const stmt_sql[S__MAX] = {
@@ -155,6 +174,7 @@ static const char *const stmt_sql[S__MAX] = {
 	[S_SESSION_BY_EVENT] = sql_session_by_event,
 	[S_SESSION_CLOSE] = sql_session_close,
 	[S_SESSION_SETTLE] = sql_session_settle,
+	[S_SESSION_CERTIFY] = sql_session_certify,
 };
 
 /* For log lines. */
@@ -170,10 +190,13 @@ static const char *const stmt_name[S__MAX] = {
 	[S_SESSION_BY_EVENT] = "session by clientEventId",
 	[S_SESSION_CLOSE] = "close session",
 	[S_SESSION_SETTLE] = "lock session for a page",
+	[S_SESSION_CERTIFY] = "write session for a page",
 };
 
 static const struct config	*cfg;
 static MYSQL			*conn;			/* NULL while down */
+static int			 conn_galera;		/* conn is on a Galera
+							   node */
 static int			 in_tx;			/* an explicit transaction
 							   is open on conn */
 static MYSQL			*health_conn;		/* db_health's own */
@@ -328,7 +351,8 @@ typedef int (*options_fn)(MYSQL *, const struct config *);
  * there is no such node) and the error set.
  */
 static MYSQL *
-open_node(const struct config *c, int i, options_fn opts, unsigned int *code)
+open_node(const struct config *c, int i, options_fn opts, unsigned int *code,
+    enum node_state *statep)
 {
 	char		 host[CFG_HOST_MAX + 1];
 	unsigned	 port = 0;
@@ -353,11 +377,19 @@ open_node(const struct config *c, int i, options_fn opts, unsigned int *code)
 	} else if (state == NODE_NOT_READY) {
 		*code = ER_UNKNOWN_COM_ERROR;
 		set_error("connect", *code, "the Galera node is not Synced");
-	} else
+	} else {
+		*statep = state;
 		return m;
+	}
 	mysql_close(m);
 	return NULL;
 }
+
+/* The node open_first_ready chose. */
+struct picked {
+	int	node;		/* -1 the socket, then db_host's, in order */
+	int	galera;		/* 1: a Galera node (Synced when chosen) */
+};
 
 /* The last node open_first_ready may try (-1: the socket alone). */
 static int
@@ -398,25 +430,28 @@ db_node_name(int i, char *buf, size_t bufsz)
  * when set, then each node of db_host in order; with the socket set and
  * db_host left at "localhost", the socket alone (as with one server: the
  * socket wins, and no other local server is tried behind its back).
- * *node (when node is not NULL) says which one (db_node_name's
- * numbering).
+ * *picked (when not NULL) says which one (db_node_name's numbering)
+ * and whether it is a Galera node.
  * Returns it, or NULL with *code the error of the last node tried, or of
  * the first that refused the account, which says more (see
  * db_last_error).
  */
 static MYSQL *
 open_first_ready(const struct config *c, options_fn opts, unsigned int *code,
-    int *node)
+    struct picked *picked)
 {
 	char		 refusal[sizeof(last_error)] = "";
 	unsigned int	 c1 = 0;
 	MYSQL		*m;
+	enum node_state	 state;
 	int		 i, last = last_node(c);
 
 	for (i = -1; i <= last; i++) {
-		if ((m = open_node(c, i, opts, &c1)) != NULL) {
-			if (node != NULL)
-				*node = i;
+		if ((m = open_node(c, i, opts, &c1, &state)) != NULL) {
+			if (picked != NULL) {
+				picked->node = i;
+				picked->galera = state == NODE_GALERA;
+			}
 			return m;
 		}
 		if (c1 == 0 && i >= 0)
@@ -448,7 +483,7 @@ db_connect(void)
 {
 	unsigned int	 code = 0;
 	int64_t		 start;
-	int		 node;
+	struct picked	 picked;
 
 	if (conn != NULL)
 		return 0;
@@ -459,9 +494,11 @@ db_connect(void)
 		    RECONNECT_BACKOFF_MS);
 		return -1;
 	}
-	if ((conn = open_first_ready(cfg, set_options, &code, &node)) != NULL) {
+	if ((conn = open_first_ready(cfg, set_options, &code, &picked)) !=
+	    NULL) {
 		retry_after_ms = 0;
-		stats_set_node(node);
+		conn_galera = picked.galera;
+		stats_set_node(picked.node);
 		return 0;
 	}
 	db_close();
@@ -599,6 +636,40 @@ retryable(unsigned int code)
 }
 
 /*
+ * Work that still lost deadlocks or certification conflicts when its
+ * retries ran out has stored nothing: DB_UNAVAILABLE, answered 503 with
+ * Retry-After, as the client may safely send it again.  Measured on a
+ * Galera cluster, this is what a node rejoining (and its donor) gives for
+ * a couple of seconds; the connection is closed, so that the next request
+ * goes to the first node that is Synced.
+ */
+static enum db_status
+unresolved_conflict(void)
+{
+	if (conn_galera)
+		db_close();
+	return DB_UNAVAILABLE;
+}
+
+/*
+ * After a failure with code of try number *tries (from 0) of work begun at
+ * start (proc_now_ms): 1, after the back-off, when it is to be run again.
+ * On a Galera cluster, a page of an open session and the inserts into it
+ * through other nodes refuse each other at certification (sql_session_
+ * certify) as long as both keep coming: a count alone would give up on
+ * a busy session within milliseconds.
+ */
+static int
+again_after_conflict(unsigned int code, int *tries, int64_t start)
+{
+	if (!retryable(code) || (++*tries >= DEADLOCK_RETRIES &&
+	    proc_now_ms() - start >= RETRY_BUDGET_MS))
+		return 0;
+	back_off(*tries);
+	return 1;
+}
+
+/*
  * Bind params and execute statement id, storing any result set.
  *
  * A deadlock or lock wait timeout rolls back only this single autocommit
@@ -618,6 +689,7 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 {
 	unsigned int	code = 0;
 	int		tries = 0, reconnected = in_tx;
+	int64_t		start = proc_now_ms();
 
 	for (;;) {
 		if (db_connect() == -1)
@@ -640,13 +712,10 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 			reconnected = 1;
 			continue;
 		}
-		if (retryable(code) && !in_tx && ++tries < DEADLOCK_RETRIES) {
-			back_off(tries);
-			continue;
-		}
-		break;
+		if (in_tx || !again_after_conflict(code, &tries, start))
+			break;
 	}
-	return failed(code);
+	return retryable(code) && !in_tx ? unresolved_conflict() : failed(code);
 }
 
 /* Point b at a string parameter (NULL s binds SQL NULL). */
@@ -875,32 +944,49 @@ db_record_by_public_id(const char *record_id, struct record_row *r)
 	return fetch_record(S_BY_PUBLIC_ID, p, r);
 }
 
-/* Read the page: hand each row to fn (see db_record_page). */
-static enum db_status
-read_page(const char *session_id, uint64_t after_id, unsigned limit,
-    db_record_fn fn, void *arg)
-{
-	MYSQL_BIND		 p[3];
-	unsigned long		 len;
+/* A page being read: its parameters and where its rows are fetched to. */
+struct page_read {
+	const char		*session_id;
+	uint64_t		 after_id;
+	unsigned		 limit;
 	struct record_out	 o;
 	struct record_row	 row;
-	enum db_status		 st;
-	MYSQL_STMT		*s;
+};
 
-	bind_str(&p[0], session_id, SESSION_ID_LEN, &len);
+/*
+ * Run the page's query; its rows stay stored in stmts[S_PAGE] for
+ * page_rows, so that a transaction that reads it can still be run again
+ * (until page_rows has handed any out).
+ */
+static enum db_status
+page_query(struct page_read *t)
+{
+	MYSQL_BIND	p[3];
+	unsigned long	len;
+
+	bind_str(&p[0], t->session_id, SESSION_ID_LEN, &len);
 	memset(&p[1], 0, sizeof(p[1]) * 2);
 	p[1].buffer_type = MYSQL_TYPE_LONGLONG;
-	p[1].buffer = &after_id;
+	p[1].buffer = &t->after_id;
 	p[1].is_unsigned = 1;
 	p[2].buffer_type = MYSQL_TYPE_LONG;
-	p[2].buffer = &limit;
+	p[2].buffer = &t->limit;
 	p[2].is_unsigned = 1;
-	bind_record(&o, &row);
-	if ((st = execute(S_PAGE, p, o.out)) != DB_OK)
-		return st;
-	s = stmts[S_PAGE];
-	while ((st = record_fetched(&o, s, mysql_stmt_fetch(s))) == DB_OK)
-		if (fn(&row, arg) != 0) {
+	bind_record(&t->o, &t->row);
+	if (stmts[S_PAGE] != NULL)	/* an earlier try's, not handed out */
+		mysql_stmt_free_result(stmts[S_PAGE]);
+	return execute(S_PAGE, p, t->o.out);
+}
+
+/* Hand each row page_query stored to fn (see db_record_page), then free them. */
+static enum db_status
+page_rows(struct page_read *t, db_record_fn fn, void *arg)
+{
+	MYSQL_STMT	*s = stmts[S_PAGE];
+	enum db_status	 st;
+
+	while ((st = record_fetched(&t->o, s, mysql_stmt_fetch(s))) == DB_OK)
+		if (fn(&t->row, arg) != 0) {
 			set_error("page of records", 0, "out of memory");
 			st = DB_ERROR;
 			break;
@@ -909,7 +995,10 @@ read_page(const char *session_id, uint64_t after_id, unsigned limit,
 	return st == DB_NOT_FOUND ? DB_OK : st;
 }
 
-/* Hold the session row for the rest of the transaction (sql_session_settle). */
+/*
+ * Hold the session row for the rest of the transaction: sql_session_settle,
+ * or sql_session_certify on a Galera node.
+ */
 static enum db_status
 settle(const char *session_id)
 {
@@ -920,6 +1009,8 @@ settle(const char *session_id)
 	enum db_status	st;
 
 	bind_str(&p[0], session_id, SESSION_ID_LEN, &len);
+	if (conn_galera)
+		return execute(S_SESSION_CERTIFY, p, NULL);
 	bind_out(&out[0], MYSQL_TYPE_STRING, status, sizeof(status), &olen,
 	    &isnull, &error);
 	if ((st = execute(S_SESSION_SETTLE, p, out)) == DB_OK)
@@ -984,6 +1075,7 @@ in_transaction(enum db_status (*body)(void *), void *arg)
 	enum db_status	st;
 	unsigned int	code;
 	int		tries = 0, reconnected = 0;
+	int64_t		start = proc_now_ms();
 
 	for (;;) {
 		if ((code = tx_attempt(body, arg, &st)) == 0)
@@ -996,30 +1088,22 @@ in_transaction(enum db_status (*body)(void *), void *arg)
 			reconnected = 1;
 			continue;
 		}
-		if (!retryable(code) || ++tries >= DEADLOCK_RETRIES)
-			return st == DB_OK ? DB_ERROR : st;
-		back_off(tries);
+		if (!again_after_conflict(code, &tries, start))
+			return retryable(code) ? unresolved_conflict() :
+			    st == DB_OK ? DB_ERROR : st;
 	}
 }
 
 /* A page of an open session, for in_transaction. */
-struct page_tx {
-	const char	*session_id;
-	uint64_t	 after_id;
-	unsigned	 limit;
-	db_record_fn	 fn;
-	void		*arg;
-};
-
 static enum db_status
 page_body(void *arg)
 {
-	struct page_tx	*t = arg;
-	enum db_status	 st;
+	struct page_read	*t = arg;
+	enum db_status		 st;
 
 	if ((st = settle(t->session_id)) != DB_OK)
 		return st;
-	return read_page(t->session_id, t->after_id, t->limit, t->fn, t->arg);
+	return page_query(t);
 }
 
 /*
@@ -1028,18 +1112,28 @@ page_body(void *arg)
  * and a non-zero return from fn stops the page (DB_ERROR).  For a session
  * that may still take records (open), the page is read in one transaction
  * that first holds the session row, so that no record with a smaller id
- * can commit after it.  read_page hands rows out only once the page's
- * result is stored, so the transaction can be run again before that.
+ * can commit after it.  The rows are handed out once that transaction has
+ * committed: on a Galera node its COMMIT can fail certification, and the
+ * transaction then runs again.
  */
 enum db_status
 db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
     int open, db_record_fn fn, void *arg)
 {
-	struct page_tx	t = { session_id, after_id, limit, fn, arg };
+	struct page_read	t;
+	enum db_status		st;
 
-	if (!open)
-		return read_page(session_id, after_id, limit, fn, arg);
-	return in_transaction(page_body, &t);
+	memset(&t, 0, sizeof(t));
+	t.session_id = session_id;
+	t.after_id = after_id;
+	t.limit = limit;
+	st = open ? in_transaction(page_body, &t) : page_query(&t);
+	if (st != DB_OK) {
+		if (stmts[S_PAGE] != NULL)
+			mysql_stmt_free_result(stmts[S_PAGE]);
+		return st;
+	}
+	return page_rows(&t, fn, arg);
 }
 
 /* Bind the columns of sql_session_view into v. */

@@ -18,8 +18,12 @@
 -- connection each, inserting into one session at once do not queue on one
 -- row; a read adds them up.
 --
--- Run with the program stopped or not: the recount below holds the tables
--- (LOCK TABLES) while it counts, about a second per million records.
+-- Run with the program stopped or not, on one server or on any node of a
+-- Galera cluster: the triggers come first, and the recount then adds, in
+-- one consistent read, what the records hold beyond what the triggers have
+-- counted (about a second per million records; nothing is locked).
+-- The first release of this file held the tables with LOCK TABLES instead,
+-- which Galera does not replicate; both leave the same totals.
 
 SET NAMES utf8mb4;
 SET time_zone = '+00:00';
@@ -36,9 +40,6 @@ CREATE TABLE IF NOT EXISTS production_session_counts (
 	PRIMARY KEY (session_id, bucket)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='Per-session totals of production_records, kept by its triggers in the same transaction as each change: SUM per session = COUNT(*), SUM(units) of its records';
-
-LOCK TABLES production_records WRITE, production_session_counts WRITE,
-    schema_version READ;
 
 CREATE TRIGGER IF NOT EXISTS trg_records_count_insert
 AFTER INSERT ON production_records FOR EACH ROW
@@ -75,16 +76,31 @@ END IF//
 DELIMITER ;
 
 -- The recount, once (until this migration has recorded itself): the
--- records that were there before the triggers.
+-- records that were there before the triggers.  A record inserted since
+-- the triggers exist is in a trigger's bucket, committed together with the
+-- record, so one consistent read (READ COMMITTED: the statement's own
+-- snapshot, no locks) of the records and of the other buckets gives
+-- exactly what bucket 255 must hold: the records minus what the triggers
+-- counted.  The same statements repair the totals at any time
+-- (sql/README.md).
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+START TRANSACTION;
 DELETE FROM production_session_counts
-WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3);
+WHERE bucket = 255
+  AND NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3);
 INSERT INTO production_session_counts
     (session_id, bucket, record_count, total_units)
-SELECT session_id, 255, COUNT(*), SUM(units) FROM production_records
+SELECT session_id, 255, SUM(n), SUM(u)
+FROM (SELECT session_id, COUNT(*) AS n, SUM(units) AS u
+      FROM production_records GROUP BY session_id
+      UNION ALL
+      SELECT session_id, -SUM(record_count), -SUM(total_units)
+      FROM production_session_counts WHERE bucket <> 255
+      GROUP BY session_id) t
 WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = 3)
-GROUP BY session_id;
-
-UNLOCK TABLES;
+GROUP BY session_id
+HAVING SUM(n) <> 0 OR SUM(u) <> 0;
+COMMIT;
 
 INSERT INTO schema_version (version, name) VALUES (3, 'session_counts')
 ON DUPLICATE KEY UPDATE version = version;

@@ -12,6 +12,7 @@ sandbox keeps the nodes where the mysql user reaches them.
     g.start()
     env = g.prodrec_env()          # PRODREC_DB_HOST=127.0.0.1:P1,...,Pk
     g.kill(2); g.restart(2)        # SIGKILL, then back and Synced
+    g.shutdown(2)                  # SIGTERM: node 2 leaves the cluster
     g.isolate(3)                   # returns when node 3 answers 1047
     g.sql(3, "SELECT 1")           # raises SqlError with .code 1047
     g.heal(3)
@@ -197,6 +198,10 @@ class Galera:
     def kill(self, k):
         self.run("kill", self.dir, k, timeout=60)
 
+    def shutdown(self, k):
+        """Stop node k cleanly (it leaves the cluster)."""
+        self.run("shutdown", self.dir, k, timeout=60)
+
     def restart(self, k):
         self.run("restart", self.dir, k)
 
@@ -205,6 +210,21 @@ class Galera:
 
     def heal(self, k):
         self.run("heal", self.dir, k)
+
+    def load(self, k, path, timeout=120):
+        """Run the SQL file at path (sql/schema.sql, say) on node k as its
+        administrator, in the database, as a DBA would with mariadb <
+        FILE; SqlError when it fails."""
+        with open(path, "rb") as f:
+            p = subprocess.run(
+                ["mariadb", "--no-defaults", "-S", self.socket(k), "-u",
+                 ADMIN, "--connect-timeout=3", "--batch", self.db_name],
+                timeout=timeout, stdin=f, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            err = p.stderr.decode("utf-8", "replace").strip()
+            m = re.search(r"ERROR (\d+)", err)
+            raise SqlError(k, int(m.group(1)) if m else None, err)
 
     def sql(self, k, query, timeout=60):
         """Rows (tuples of str, NULL as None) of the last result of QUERY

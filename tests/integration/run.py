@@ -13,6 +13,8 @@ tests count as failures when CI=true. Everything started is stopped and the
 temporary directory removed, also on failure, timeout or interrupt (--keep or
 IT_KEEP=1 keeps the directory for a post-mortem). The whole run is bounded by
 IT_TIMEOUT seconds (default 300).
+
+tests/galera/run runs the Galera suite through main(), with its own modules.
 """
 
 import argparse
@@ -41,7 +43,6 @@ MODULES = [
     "test_places",        # its own MariaDB and fronts, from a 0700 "a b"
     "test_sessions",
     "test_migrations",
-    "test_galera",        # its own three-node Galera cluster
     "test_control",       # stops MariaDB once, for health's 503
     "test_openapi",       # stops MariaDB once, for the 503s
     "test_database",      # restarts MariaDB: last
@@ -57,7 +58,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def on_alarm(signum, frame):
-    raise SuiteTimeout("the integration suite ran out of time")
+    raise SuiteTimeout("the suite ran out of time")
 
 
 def on_term(signum, frame):
@@ -102,7 +103,10 @@ def tail(path, n=40):
         return "(no %s)" % path
 
 
-def main():
+def main(modules=None, name="integration"):
+    """Run the test modules named (default MODULES); returns the exit
+    status. name is the suite's name in the last lines."""
+    modules = MODULES if modules is None else modules
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=".")
     ap.add_argument("-k", action="append", default=[],
@@ -149,11 +153,11 @@ def main():
             else:
                 loader = unittest.TestLoader()
                 suite = unittest.TestSuite()
-                for name in MODULES:
+                for mod_name in modules:
                     try:
-                        mod = __import__(name)
+                        mod = __import__(mod_name)
                     except Exception:  # noqa: BLE001
-                        print("cannot load %s:" % name)
+                        print("cannot load %s:" % mod_name)
                         traceback.print_exc(file=sys.stdout)
                         failed += 1
                         continue
@@ -216,7 +220,7 @@ def main():
             failed += skipped
         else:
             print("%d tests skipped (not counted)" % skipped)
-    print("integration suite took %.1fs" % (time.time() - t0))
+    print("%s suite took %.1fs" % (name, time.time() - t0))
     print("%d passed, %d failed" % (passed, failed))
     sys.stdout.flush()
     return 1 if failed else 0
