@@ -41,6 +41,14 @@
  *    whose LAST_INSERT_ID(id) hands back the existing row's id without
  *    changing the row.  No read-then-write in the program.
  *
+ * On a Galera cluster the locks are only the node's own; what decides
+ * between nodes is certification at commit: the same unique key inserted
+ * through two nodes, or an insert whose write set refers to the session
+ * row (its foreign key) and a close that writes that row, cannot both
+ * commit.  The loser gets 1213 and runs again (execute), now seeing the
+ * winner: a replay, or status 'closed'.  sql/README.md, "On a Galera
+ * cluster", has the whole design.
+ *
  * affected rows 1 = created; 0 with an insert id = duplicate of that row;
  * 0 without = no open session owned by the user (nothing stored).
  */
