@@ -1,18 +1,26 @@
 # shellcheck shell=bash disable=SC2154,SC2034
 # lib.sh: what tests/bench/run and tests/bench/profile share: the build, the
 # helper programs, a throwaway MariaDB (scripts/db-sandbox), lighttpd from
-# tests/bench/lighttpd.conf, tokens and sessions.  Sourced, not run.
+# tests/bench/lighttpd.conf, tokens and sessions, and for run's Galera
+# phase a three-node cluster (scripts/galera-sandbox).  Sourced, not run.
 #
 # Needs from the caller: $here (tests/bench), $repo (the checkout).
 # Sets for the caller: B_TMP (the run's temporary directory), B_BIN
 # (helpers), B_DB_SOCK, B_DB_PASSWORD, B_USER, B_SECRET, B_TOKEN,
-# B_BAD_TOKEN, B_PORT, B_WEB_PID; the caller sets B_PRODREC, B_KEEP, B_ENV.
+# B_BAD_TOKEN, B_PORT, B_WEB_PID, B_GALERA_PORT and B_GALERA_SOCK (per
+# node, from 1); the caller sets B_PRODREC, B_KEEP, B_ENV.
 
 B_TMP=
 B_KEEP=
 B_WEB_PID=
 B_DB_STARTED=
 B_EXTRA_PIDS=
+B_EXTRA_GROUPS=	# process groups bench_cleanup ends (background loads)
+B_WEB_PIDS=	# every lighttpd started and not yet stopped
+declare -gA B_WEB_DIRS=()	# lighttpd pid -> its run directory
+B_GALERA_DIR=
+B_GALERA_PORT=()
+B_GALERA_SOCK=()
 B_ENV=()	# NAME=VALUE settings for the FastCGI program (--env)
 
 bench_note() { printf '%s\n' "$*" >&2; }
@@ -116,19 +124,81 @@ bench_db_stop() {
 	B_DB_STARTED=
 }
 
-# Run SQL as root in the prodrec database; prints rows tab-separated.
-bench_sql() {
-	mariadb --no-defaults -S "$B_DB_SOCK" -u root --batch \
-	    --skip-column-names prodrec -e "$1"
+# Run SQL $2 as root in the prodrec database of the server at socket $1;
+# prints rows tab-separated.
+bench_sql_at() {
+	mariadb --no-defaults -S "$1" -u root --batch --skip-column-names \
+	    prodrec -e "$2"
 }
 
-# Open a session owned by $1 (as a DBA does, with SQL); prints its id.
+bench_sql() { bench_sql_at "$B_DB_SOCK" "$1"; }
+
+# Open a session owned by $1 (as a DBA does, with SQL) on the server at
+# socket $2 (default the sandbox's); prints its id.
 bench_new_session() {
 	local sid
 	sid=$(openssl rand -hex 12)
-	bench_sql "INSERT INTO production_sessions (session_id, owner_auth0_id,
-	    status) VALUES ('$sid', '$1', 'open')" || bench_die "cannot open a session"
+	bench_sql_at "${2:-$B_DB_SOCK}" "INSERT INTO production_sessions
+	    (session_id, owner_auth0_id, status) VALUES ('$sid', '$1', 'open')" ||
+	    bench_die "cannot open a session"
 	echo "$sid"
+}
+
+# Empty when scripts/galera-sandbox has all it needs, else what it says
+# is missing.
+bench_galera_missing() {
+	local out
+	out=$("$repo/scripts/galera-sandbox" check 2>&1) && return 0
+	printf '%s; scripts/galera-sandbox check says how to install them' \
+	    "$(head -n 1 <<<"$out")"
+}
+
+# A three-node Galera cluster through scripts/galera-sandbox in $B_TMP/galera
+# (the nodes live where the sandbox puts them; the prodrec account has the
+# bench's random password, as on the single server).  Sets B_GALERA_PORT[K]
+# and B_GALERA_SOCK[K].
+bench_galera_start() {
+	local k port sock
+	B_GALERA_DIR=$B_TMP/galera
+	# The start of three nodes on a busy 2-core machine can take a while.
+	DB_PASSWORD=$B_DB_PASSWORD GALERA_START_TIMEOUT=${GALERA_START_TIMEOUT:-180} \
+	    "$repo/scripts/galera-sandbox" start "$B_GALERA_DIR" 3 \
+	    >"$B_TMP/galera-nodes" 2>"$B_TMP/galera-sandbox.log" || {
+		tail -n 30 "$B_TMP/galera-sandbox.log" >&2
+		bench_die "scripts/galera-sandbox start failed"
+	}
+	while read -r _ k _ port _ sock; do
+		B_GALERA_PORT[k]=$port
+		B_GALERA_SOCK[k]=$sock
+	done < <(grep '^node ' "$B_TMP/galera-nodes")
+	[ "${#B_GALERA_PORT[@]}" -eq 3 ] ||
+	    bench_die "galera-sandbox printed $(grep -c '^node ' "$B_TMP/galera-nodes") nodes, not 3"
+}
+
+# The node list of pool $1: node $1 first, then the others in order, so
+# that each pool works on its own node while all are up.
+bench_galera_hosts() {
+	local k list=127.0.0.1:${B_GALERA_PORT[$1]}
+	for k in 1 2 3; do
+		[ "$k" -eq "$1" ] || list+=,127.0.0.1:${B_GALERA_PORT[k]}
+	done
+	echo "$list"
+}
+
+# Stop the cluster (galera-sandbox removes its data); with --keep, save the
+# nodes' error logs first.
+bench_galera_stop() {
+	local k
+	[ -n "$B_GALERA_DIR" ] || return 0
+	if [ -n "$B_KEEP" ]; then
+		for k in 1 2 3; do
+			cp "$B_GALERA_DIR/node$k/mysqld.err" \
+			    "$B_TMP/galera-node$k.err" 2>/dev/null || true
+		done
+	fi
+	GALERA_STOP_TIMEOUT=20 "$repo/scripts/galera-sandbox" stop \
+	    "$B_GALERA_DIR" >>"$B_TMP/galera-sandbox.log" 2>&1 || true
+	B_GALERA_DIR=
 }
 
 # The JWT secret, a good token and a well-formed one with a bad signature.
@@ -151,10 +221,16 @@ bench_conf_quote() {
 }
 
 # Start lighttpd from lighttpd.conf with bin-path $1 and $2 workers on a
-# free port; returns once the FastCGI program answers through it and, for
-# a pool, every worker runs.  Sets B_PORT, B_WEB_PID.
+# free port, in run directory $3 (default $B_TMP/web); with $4, a
+# PRODREC_DB_HOST list, the program uses those servers over TCP instead of
+# the sandbox's socket (PRODREC_DB_SOCKET empty: prodrec then skips it).
+# Returns once the FastCGI program answers through it and, for a pool,
+# every worker runs.  Sets B_PORT, B_WEB_PID; several may run at once.
 bench_web_start() {
-	local bin=$1 workers=$2 dir=$B_TMP/web conf tpl waited=0 code
+	local bin=$1 workers=$2 dir=${3:-$B_TMP/web} hosts=${4:-} conf tpl
+	local waited=0 code sock=$B_DB_SOCK
+	[ -z "$hosts" ] || sock=
+	mkdir -p "$dir/htdocs"
 	conf=$dir/lighttpd.conf
 	B_PORT=$(bench_free_port)
 	tpl=$(<"$here/lighttpd.conf")
@@ -162,9 +238,11 @@ bench_web_start() {
 	tpl=${tpl//@RUNDIR@/$(bench_conf_quote "$dir")}
 	tpl=${tpl//@BIN@/$(bench_conf_quote "$bin")}
 	tpl=${tpl//@WORKERS@/$workers}
-	tpl=${tpl//@DB_SOCKET@/$(bench_conf_quote "$B_DB_SOCK")}
+	tpl=${tpl//@DB_SOCKET@/$(bench_conf_quote "$sock")}
 	tpl=${tpl//@DB_PASSWORD@/$(bench_conf_quote "$B_DB_PASSWORD")}
 	local extra='' kv
+	[ -z "$hosts" ] ||
+	    extra+=$'\n'"        \"PRODREC_DB_HOST\" => \"$(bench_conf_quote "$hosts")\","
 	for kv in "${B_ENV[@]}"; do
 		extra+=$'\n'"        \"$(bench_conf_quote "${kv%%=*}")\" => \"$(bench_conf_quote "${kv#*=}")\","
 	done
@@ -177,6 +255,8 @@ bench_web_start() {
 	PRODREC_JWT_SECRET=$B_SECRET TZ=UTC setsid lighttpd -D -f "$conf" \
 	    </dev/null >>"$dir/lighttpd-error.log" 2>&1 &
 	B_WEB_PID=$!
+	B_WEB_PIDS+=" $B_WEB_PID"
+	B_WEB_DIRS[$B_WEB_PID]=$dir
 	while :; do
 		code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' \
 		    "http://127.0.0.1:$B_PORT/api/__ready__" 2>/dev/null) || code=
@@ -193,16 +273,18 @@ bench_web_start() {
 	done
 }
 
-# The FastCGI master lighttpd spawned (its only child).
+# The FastCGI master lighttpd $1 (default $B_WEB_PID) spawned (its only
+# child).
 bench_pool_master() {
-	[ -n "$B_WEB_PID" ] || return 0
-	ps -o pid= --ppid "$B_WEB_PID" | awk '{ print $1 }' | head -n 1
+	local web=${1:-$B_WEB_PID}
+	[ -n "$web" ] || return 0
+	ps -o pid= --ppid "$web" | awk '{ print $1 }' | head -n 1
 }
 
-# The master's workers.
+# The master's workers (of lighttpd $1, default $B_WEB_PID).
 bench_pool_workers() {
 	local master
-	master=$(bench_pool_master)
+	master=$(bench_pool_master "${1:-}")
 	[ -n "$master" ] || return 0
 	ps -o pid= --ppid "$master" | awk '{ print $1 }'
 }
@@ -212,10 +294,10 @@ bench_group() {
 	ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'
 }
 
-# Stop lighttpd (it stops its FastCGI master, which stops its workers),
-# then anything of its process group still there.
+# Stop lighttpd $1 (default $B_WEB_PID; it stops its FastCGI master, which
+# stops its workers), then anything of its process group still there.
 bench_web_stop() {
-	local pid=$B_WEB_PID waited=0 left
+	local pid=${1:-$B_WEB_PID} waited=0 left rest='' w
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
 	while :; do
@@ -232,8 +314,13 @@ bench_web_stop() {
 		waited=$((waited + 1))
 	done
 	wait "$pid" 2>/dev/null || true
-	B_WEB_PID=
-	rm -f "$B_TMP/web/fcgi.sock"-*
+	[ "$pid" != "$B_WEB_PID" ] || B_WEB_PID=
+	for w in $B_WEB_PIDS; do
+		[ "$w" = "$pid" ] || rest+=" $w"
+	done
+	B_WEB_PIDS=$rest
+	rm -f "${B_WEB_DIRS[$pid]:-$B_TMP/web}/fcgi.sock"-*
+	unset "B_WEB_DIRS[$pid]"
 }
 
 # CPU clock ticks (user + system, all threads) pid has used so far.
@@ -244,14 +331,23 @@ bench_ticks() {
 
 # Ticks used so far by the database, lighttpd, the FastCGI pool (master and
 # workers) and the whole machine (busy, stolen by the hypervisor, and in
-# all), as "name ticks" lines.
+# all), as "name ticks" lines.  $1: the lighttpd pids (default $B_WEB_PID)
+# and $2: the database servers' pids (default the sandbox's), for the
+# Galera phase's three of each.
 bench_cpu_snapshot() {
-	local pool=0 pid
-	for pid in $(bench_pool_master) $(bench_pool_workers); do
-		pool=$((pool + $(bench_ticks "$pid")))
+	local webs=${1-$B_WEB_PID} dbs=${2-} pool=0 web=0 db=0 w pid
+	[ $# -ge 2 ] || dbs=$(cat "$B_DB_DIR/mysqld.pid" 2>/dev/null)
+	for w in $webs; do
+		web=$((web + $(bench_ticks "$w")))
+		for pid in $(bench_pool_master "$w") $(bench_pool_workers "$w"); do
+			pool=$((pool + $(bench_ticks "$pid")))
+		done
 	done
-	echo "db $(bench_ticks "$(cat "$B_DB_DIR/mysqld.pid" 2>/dev/null)")"
-	echo "web $(bench_ticks "$B_WEB_PID")"
+	for pid in $dbs; do
+		db=$((db + $(bench_ticks "$pid")))
+	done
+	echo "db $db"
+	echo "web $web"
 	echo "pool $pool"
 	awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8
 	    print "busy", busy; print "steal", $9
@@ -274,10 +370,17 @@ bench_cleanup() {
 	local rc=$?
 	set +e
 	trap - EXIT INT TERM
+	local g w
 	# shellcheck disable=SC2086
 	[ -z "$B_EXTRA_PIDS" ] || kill -TERM $B_EXTRA_PIDS 2>/dev/null
-	bench_web_stop
+	for g in $B_EXTRA_GROUPS; do
+		kill -TERM -- "-$g" 2>/dev/null
+	done
+	for w in $B_WEB_PIDS; do
+		bench_web_stop "$w"
+	done
 	bench_db_stop
+	bench_galera_stop
 	if [ -n "$B_TMP" ] && [ -d "$B_TMP" ]; then
 		if [ -n "$B_KEEP" ]; then
 			bench_note "kept $B_TMP"
