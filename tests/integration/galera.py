@@ -211,35 +211,32 @@ class Galera:
     def heal(self, k):
         self.run("heal", self.dir, k)
 
-    def load(self, k, path, timeout=120):
-        """Run the SQL file at path (sql/schema.sql, say) on node k as its
-        administrator, in the database, as a DBA would with mariadb <
-        FILE; SqlError when it fails."""
-        with open(path, "rb") as f:
-            p = subprocess.run(
-                ["mariadb", "--no-defaults", "-S", self.socket(k), "-u",
-                 ADMIN, "--connect-timeout=3", "--batch", self.db_name],
-                timeout=timeout, stdin=f, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE)
+    def _mariadb(self, k, args, stdin, timeout):
+        """The mariadb client on node k as its administrator, in the
+        database; the finished process, or SqlError when it failed."""
+        p = subprocess.run(
+            ["mariadb", "--no-defaults", "-S", self.socket(k), "-u", ADMIN,
+             "--connect-timeout=3", "--batch"] + args + [self.db_name],
+            timeout=timeout, stdin=stdin, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
         if p.returncode != 0:
             err = p.stderr.decode("utf-8", "replace").strip()
             m = re.search(r"ERROR (\d+)", err)
             raise SqlError(k, int(m.group(1)) if m else None, err)
+        return p
+
+    def load(self, k, path, timeout=120):
+        """Run the SQL file at path (sql/schema.sql, say) on node k as a
+        DBA would with mariadb < FILE; SqlError when it fails."""
+        with open(path, "rb") as f:
+            self._mariadb(k, [], f, timeout)
 
     def sql(self, k, query, timeout=60):
         """Rows (tuples of str, NULL as None) of the last result of QUERY
         run as the MariaDB administrator (ADMIN) on node k, in the
         database; SqlError when it fails."""
-        p = subprocess.run(
-            ["mariadb", "--no-defaults", "-S", self.socket(k), "-u", ADMIN,
-             "--connect-timeout=3", "--batch", "-N", "-e", query,
-             self.db_name],
-            timeout=timeout, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if p.returncode != 0:
-            err = p.stderr.decode("utf-8", "replace").strip()
-            m = re.search(r"ERROR (\d+)", err)
-            raise SqlError(k, int(m.group(1)) if m else None, err)
+        p = self._mariadb(k, ["-N", "-e", query], subprocess.DEVNULL,
+                          timeout)
         rows = []
         for line in p.stdout.decode("utf-8", "replace").splitlines():
             rows.append(tuple(None if v == "NULL" else v
