@@ -30,6 +30,12 @@ ALTER TABLE production_sessions
 -- records use, so its checks are off for these two statements only).  This
 -- fails with a duplicate-key error when the same id exists in both cases:
 -- merge or delete one of the two sessions, then run this again.
+-- READ COMMITTED: the scans lock only the rows they change (none, on a
+-- database where this has run), so that running this file again on a live
+-- database, or a Galera cluster, does not hold every session row while the
+-- program inserts (on a cluster, the node's inserts from other nodes would
+-- abort it with a deadlock error).
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
 START TRANSACTION;
 SET @old_fk_checks = @@foreign_key_checks, foreign_key_checks = 0;
 UPDATE production_sessions s
