@@ -32,6 +32,7 @@ GRANT SELECT ON production_session_totals TO 'prodrec'@'localhost';
 GRANT SELECT ON production_worker_daily_totals TO 'prodrec'@'localhost';
 GRANT SELECT ON schema_version TO 'prodrec'@'localhost';
 -- The session totals the triggers of production_records keep (migration
--- 003); the triggers write them with their definer's rights, so the program
--- only reads them.
-GRANT SELECT ON production_session_counts TO 'prodrec'@'localhost';
+-- 003); the triggers write them with their definer's rights.  The program
+-- reads them, and on a Galera cluster a close or a page of an open session
+-- writes the session's rows (seals, migration 004).
+GRANT SELECT, INSERT, UPDATE ON production_session_counts TO 'prodrec'@'localhost';

@@ -35,19 +35,20 @@
  *    an exclusive lock on that row, so a close and an insert serialise: the
  *    insert either commits before the close (and is counted by it) or runs
  *    after it, reads status 'closed' and inserts nothing.
- *  - The unique keys (session_id, client_event_id) and (auth0_id,
- *    idempotency_key) make concurrent identical requests collide inside
+ *  - The unique keys (session_id, client_event_id) and (key_owner,
+ *    idempotency_key) (key_owner: auth0_id when a key is given, see
+ *    sql/migrations/004) make concurrent identical requests collide inside
  *    InnoDB: exactly one inserts, the rest take the ON DUPLICATE KEY branch,
  *    whose LAST_INSERT_ID(id) hands back the existing row's id without
  *    changing the row.  No read-then-write in the program.
  *
  * On a Galera cluster the locks are only the node's own; what decides
  * between nodes is certification at commit: the same unique key inserted
- * through two nodes, or an insert whose write set refers to the session
- * row (its foreign key) and a close that writes that row, cannot both
- * commit.  The loser gets 1213 and runs again (execute), now seeing the
- * winner: a replay, or status 'closed'.  sql/README.md, "On a Galera
- * cluster", has the whole design.
+ * through two nodes, or an insert and a close that wrote the same kept-
+ * totals row of the session (the close writes them all: sql_session_seal),
+ * cannot both commit.  The loser gets 1213 and runs again (execute), now
+ * seeing the winner: a replay, or status 'closed'.  sql/README.md, "On a
+ * Galera cluster", has the whole design.
  *
  * affected rows 1 = created; 0 with an insert id = duplicate of that row;
  * 0 without = no open session owned by the user (nothing stored).
@@ -75,7 +76,7 @@ static const char sql_by_id[] =
 static const char sql_by_keys[] =
     "SELECT " RECORD_COLUMNS " FROM production_records"
     " WHERE (session_id = ? AND client_event_id = ?)"
-    " OR (auth0_id = ? AND idempotency_key = ?)"
+    " OR (key_owner = ? AND idempotency_key = ?)"
     " ORDER BY id LIMIT 1";
 
 static const char sql_session[] =
@@ -94,7 +95,7 @@ static const char sql_by_public_id[] =
 static const char sql_page[] =
     "SELECT " RECORD_COLUMNS " FROM production_records"
     " FORCE INDEX (idx_records_session)"
-    " WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?";
+    " WHERE session_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?";
 
 /*
  * A session with its totals.  production_session_counts holds them per
@@ -149,25 +150,61 @@ static const char sql_session_settle[] =
     "SELECT status FROM production_sessions WHERE session_id = ? FOR UPDATE";
 
 /*
- * The same on a Galera node, where row locks stay on the node: an insert
- * through another node takes none here, and its id (auto-increment values
- * interleave between nodes) may be smaller than the page's last while it
- * commits after the page was read.  So the page writes the session row
- * (sql/migrations/004): every insert's write set refers to that row (its
- * foreign key), and certification lets an insert the page did not see and
- * the page not both commit.  The page that loses runs again and sees the
- * insert; the insert that loses runs again after the page and, with the
- * cluster's ids past the page's last, gets a larger id.  The local lock
- * the UPDATE takes does on this node what sql_session_settle does.
+ * On a Galera node row locks stay on the node, and what decides between
+ * nodes is certification at commit: of two transactions that wrote the
+ * same row, the later fails unless it saw the other.  Every insert writes
+ * one kept-totals row of its session (its trigger; the row of its node, its
+ * @@auto_increment_offset, and bucket, sql/migrations/004).  A close, and a
+ * page's settling, write them all (seals): those of every node, 1 to the
+ * cluster's size, and whatever rows the session already has.  So an insert
+ * through another node that a close or a settling did not see cannot
+ * commit after it: certification refuses one of the two, and the one that
+ * runs again sees the other (the insert a closed session: 409).  The
+ * session row alone would not do: an insert refers to it as a foreign-key
+ * parent, which certification orders after an UPDATE of that row but does
+ * not refuse.  On this node, the UPDATE of the session row that comes
+ * first in both (sql_session_close, sql_session_settle_id) waits for the
+ * inserts in flight, as on one server.
  */
-static const char sql_session_certify[] =
-    "UPDATE production_sessions SET open_page_reads = open_page_reads + 1"
+static const char sql_session_seal[] =
+    "INSERT INTO production_session_counts (session_id, node, bucket, seals)"
+    " WITH RECURSIVE n (k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n"
+    " WHERE k < @@auto_increment_increment),"
+    " b (k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM b WHERE k < 15)"
+    " SELECT ?, n.k, b.k, 1 FROM n, b"
+    " UNION SELECT session_id, node, bucket, 1 FROM production_session_counts"
+    " WHERE session_id = ?"
+    " ON DUPLICATE KEY UPDATE seals = seals + 1";
+
+/*
+ * A page of an open session on a Galera node: its records with ids up to
+ * settled_id are final (no smaller id can commit any more), so a page that
+ * ends there needs no lock.  Ids are handed out when an insert runs, and
+ * those of different nodes interleave, so a record committed a moment
+ * after a page was read can have a smaller id than the page's last.  To
+ * show more, the page first settles the session: in one transaction with
+ * the seal, settled_id becomes the largest id stored.  Any insert that
+ * commits after that transaction either conflicted with it or ran after its
+ * node applied it, and with it every id before it: its id is larger.
+ */
+static const char sql_session_settle_id[] =
+    "UPDATE production_sessions SET settled_id = GREATEST(settled_id,"
+    " (SELECT COALESCE(MAX(id), 0) FROM production_records"
+    " WHERE session_id = ?))"
     " WHERE session_id = ? AND status = 'open'";
+
+/* Where a page of an open session on a Galera node may read up to. */
+static const char sql_session_horizon[] =
+    "SELECT s.settled_id, s.status = 'open',"
+    " (SELECT COALESCE(MAX(id), 0) FROM production_records r"
+    " WHERE r.session_id = s.session_id)"
+    " FROM production_sessions s WHERE s.session_id = ?";
 
 enum stmt_id {
 	S_INSERT, S_BY_ID, S_BY_KEYS, S_SESSION, S_BY_PUBLIC_ID, S_PAGE,
 	S_SESSION_VIEW, S_SESSION_OPEN, S_SESSION_BY_EVENT, S_SESSION_CLOSE,
-	S_SESSION_SETTLE, S_SESSION_CERTIFY, S__MAX
+	S_SESSION_SETTLE, S_SESSION_SEAL, S_SESSION_SETTLE_ID,
+	S_SESSION_HORIZON, S__MAX
 };
 
 static const char *const stmt_sql[S__MAX] = {
@@ -182,7 +219,9 @@ static const char *const stmt_sql[S__MAX] = {
 	[S_SESSION_BY_EVENT] = sql_session_by_event,
 	[S_SESSION_CLOSE] = sql_session_close,
 	[S_SESSION_SETTLE] = sql_session_settle,
-	[S_SESSION_CERTIFY] = sql_session_certify,
+	[S_SESSION_SEAL] = sql_session_seal,
+	[S_SESSION_SETTLE_ID] = sql_session_settle_id,
+	[S_SESSION_HORIZON] = sql_session_horizon,
 };
 
 /* For log lines. */
@@ -198,7 +237,9 @@ static const char *const stmt_name[S__MAX] = {
 	[S_SESSION_BY_EVENT] = "session by clientEventId",
 	[S_SESSION_CLOSE] = "close session",
 	[S_SESSION_SETTLE] = "lock session for a page",
-	[S_SESSION_CERTIFY] = "write session for a page",
+	[S_SESSION_SEAL] = "seal session counts",
+	[S_SESSION_SETTLE_ID] = "settle session",
+	[S_SESSION_HORIZON] = "settled part of session",
 };
 
 static const struct config	*cfg;
@@ -662,10 +703,10 @@ unresolved_conflict(void)
 /*
  * After a failure with code of try number *tries (from 0) of work begun at
  * start (proc_now_ms): 1, after the back-off, when it is to be run again.
- * On a Galera cluster, a page of an open session and the inserts into it
- * through other nodes refuse each other at certification (sql_session_
- * certify) as long as both keep coming: a count alone would give up on
- * a busy session within milliseconds.
+ * On a Galera cluster, a close or a page's settling and the inserts into
+ * the session through other nodes refuse each other at certification
+ * (sql_session_seal) as long as both keep coming: a count alone would give
+ * up on a busy session within milliseconds.
  */
 static int
 again_after_conflict(unsigned int code, int *tries, int64_t start)
@@ -955,7 +996,8 @@ db_record_by_public_id(const char *record_id, struct record_row *r)
 /* A page being read: its parameters and where its rows are fetched to. */
 struct page_read {
 	const char		*session_id;
-	uint64_t		 after_id;
+	uint64_t		 after_id;	/* ids after this one ... */
+	uint64_t		 upto;		/* ... up to this one */
 	unsigned		 limit;
 	struct record_out	 o;
 	struct record_row	 row;
@@ -969,17 +1011,20 @@ struct page_read {
 static enum db_status
 page_query(struct page_read *t)
 {
-	MYSQL_BIND	p[3];
+	MYSQL_BIND	p[4];
 	unsigned long	len;
 
 	bind_str(&p[0], t->session_id, SESSION_ID_LEN, &len);
-	memset(&p[1], 0, sizeof(p[1]) * 2);
+	memset(&p[1], 0, sizeof(p[1]) * 3);
 	p[1].buffer_type = MYSQL_TYPE_LONGLONG;
 	p[1].buffer = &t->after_id;
 	p[1].is_unsigned = 1;
-	p[2].buffer_type = MYSQL_TYPE_LONG;
-	p[2].buffer = &t->limit;
+	p[2].buffer_type = MYSQL_TYPE_LONGLONG;
+	p[2].buffer = &t->upto;
 	p[2].is_unsigned = 1;
+	p[3].buffer_type = MYSQL_TYPE_LONG;
+	p[3].buffer = &t->limit;
+	p[3].is_unsigned = 1;
 	bind_record(&t->o, &t->row);
 	if (stmts[S_PAGE] != NULL)	/* an earlier try's, not handed out */
 		mysql_stmt_free_result(stmts[S_PAGE]);
@@ -1003,10 +1048,28 @@ page_rows(struct page_read *t, db_record_fn fn, void *arg)
 	return st == DB_NOT_FOUND ? DB_OK : st;
 }
 
-/*
- * Hold the session row for the rest of the transaction: sql_session_settle,
- * or sql_session_certify on a Galera node.
- */
+/* Bind the session id to p[0], and to p[1] when two are wanted. */
+static void
+bind_session_twice(MYSQL_BIND *p, const char *session_id, unsigned long *len,
+    int twice)
+{
+	bind_str(&p[0], session_id, SESSION_ID_LEN, len);
+	if (twice)
+		bind_str(&p[1], session_id, SESSION_ID_LEN, len);
+}
+
+/* Write every kept-totals row the session has or can get (sql_session_seal). */
+static enum db_status
+seal(const char *session_id)
+{
+	MYSQL_BIND	p[2];
+	unsigned long	len;
+
+	bind_session_twice(p, session_id, &len, 1);
+	return execute(S_SESSION_SEAL, p, NULL);
+}
+
+/* Hold the session row for the rest of the transaction (sql_session_settle). */
 static enum db_status
 settle(const char *session_id)
 {
@@ -1016,14 +1079,71 @@ settle(const char *session_id)
 	char		status[8];
 	enum db_status	st;
 
-	bind_str(&p[0], session_id, SESSION_ID_LEN, &len);
-	if (conn_galera)
-		return execute(S_SESSION_CERTIFY, p, NULL);
+	bind_session_twice(p, session_id, &len, 0);
 	bind_out(&out[0], MYSQL_TYPE_STRING, status, sizeof(status), &olen,
 	    &isnull, &error);
 	if ((st = execute(S_SESSION_SETTLE, p, out)) == DB_OK)
 		mysql_stmt_free_result(stmts[S_SESSION_SETTLE]);
 	return st;
+}
+
+/* What sql_session_horizon reads: where a page on a Galera node may go. */
+struct horizon {
+	uint64_t	settled;	/* settled_id */
+	int		open;
+	uint64_t	top;		/* the largest id stored */
+};
+
+static enum db_status
+read_horizon(const char *session_id, struct horizon *h)
+{
+	MYSQL_BIND	p[1], out[3];
+	unsigned long	len, olen[3];
+	my_bool		isnull[3], error[3];
+	enum db_status	st;
+	int		rc;
+
+	bind_session_twice(p, session_id, &len, 0);
+	bind_out(&out[0], MYSQL_TYPE_LONGLONG, &h->settled, 0, &olen[0],
+	    &isnull[0], &error[0]);
+	bind_out(&out[1], MYSQL_TYPE_LONG, &h->open, 0, &olen[1], &isnull[1],
+	    &error[1]);
+	bind_out(&out[2], MYSQL_TYPE_LONGLONG, &h->top, 0, &olen[2],
+	    &isnull[2], &error[2]);
+	if ((st = execute(S_SESSION_HORIZON, p, out)) != DB_OK)
+		return st;
+	rc = mysql_stmt_fetch(stmts[S_SESSION_HORIZON]);
+	mysql_stmt_free_result(stmts[S_SESSION_HORIZON]);
+	if (rc == MYSQL_NO_DATA)
+		return DB_NOT_FOUND;
+	if (rc != 0 || isnull[0] || isnull[1] || isnull[2]) {
+		set_error("settled part of session", 0, "unexpected row");
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+/*
+ * Settle the session (sql_session_settle_id, then the seal), for
+ * in_transaction; t->upto becomes the new settled_id, which this
+ * transaction's own write makes visible to it.
+ */
+static enum db_status
+settle_body(void *arg)
+{
+	struct page_read	*t = arg;
+	struct horizon		 h;
+	MYSQL_BIND		 p[2];
+	unsigned long		 len;
+	enum db_status		 st;
+
+	bind_session_twice(p, t->session_id, &len, 1);
+	if ((st = execute(S_SESSION_SETTLE_ID, p, NULL)) != DB_OK ||
+	    (st = seal(t->session_id)) != DB_OK ||
+	    (st = read_horizon(t->session_id, &h)) != DB_OK)
+		return st;
+	t->upto = h.open ? h.settled : UINT64_MAX;
+	return DB_OK;
 }
 
 /* Run sql (a transaction statement) on conn: 0, or the error's code. */
@@ -1102,7 +1222,7 @@ in_transaction(enum db_status (*body)(void *), void *arg)
 	}
 }
 
-/* A page of an open session, for in_transaction. */
+/* A page of an open session on one server, for in_transaction. */
 static enum db_status
 page_body(void *arg)
 {
@@ -1115,18 +1235,53 @@ page_body(void *arg)
 }
 
 /*
+ * A page of an open session on a Galera node (sql_session_settle_id): what
+ * is settled, if that fills the page or is all there is; else the session
+ * is settled first.  When settling still loses to the inserts of other
+ * nodes after every retry, the settled records are shown and *cut set
+ * (more follow), or, with none to show, DB_UNAVAILABLE: 503, try again.
+ */
+static enum db_status
+galera_page(struct page_read *t, int *cut)
+{
+	struct horizon	h;
+	enum db_status	st;
+
+	if ((st = read_horizon(t->session_id, &h)) == DB_NOT_FOUND)
+		h.open = 0;			/* gone: no records either */
+	else if (st != DB_OK)
+		return st;
+	t->upto = !h.open ? UINT64_MAX : h.settled;
+	if ((st = page_query(t)) != DB_OK || !h.open || h.top <= h.settled ||
+	    mysql_stmt_num_rows(stmts[S_PAGE]) == t->limit)
+		return st;
+	if ((st = in_transaction(settle_body, t)) == DB_OK)
+		return page_query(t);
+	if (st != DB_UNAVAILABLE)
+		return st;
+	t->upto = h.settled;		/* the connection may be a new one */
+	if ((st = page_query(t)) == DB_OK &&
+	    mysql_stmt_num_rows(stmts[S_PAGE]) == 0)
+		return DB_UNAVAILABLE;
+	*cut = 1;
+	return st;
+}
+
+/*
  * The records of a session stored after the row after_id (0: from the
  * first), at most limit, oldest first; each is handed to fn(row, arg),
- * and a non-zero return from fn stops the page (DB_ERROR).  For a session
- * that may still take records (open), the page is read in one transaction
- * that first holds the session row, so that no record with a smaller id
- * can commit after it.  The rows are handed out once that transaction has
- * committed: on a Galera node its COMMIT can fail certification, and the
- * transaction then runs again.
+ * and a non-zero return from fn stops the page (DB_ERROR).  *cut is set
+ * when the page ends before limit although records follow (see
+ * galera_page).  For a session that may still take records (open), no
+ * record with a smaller id than the page's last may commit after it: on
+ * one server the page is read in one transaction that first holds the
+ * session row; on a Galera node see galera_page.  Rows are handed out only
+ * once every transaction has committed (a COMMIT on a Galera node can fail
+ * certification, and the transaction then runs again).
  */
 enum db_status
 db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
-    int open, db_record_fn fn, void *arg)
+    int open, db_record_fn fn, void *arg, int *cut)
 {
 	struct page_read	t;
 	enum db_status		st;
@@ -1134,8 +1289,17 @@ db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
 	memset(&t, 0, sizeof(t));
 	t.session_id = session_id;
 	t.after_id = after_id;
+	t.upto = UINT64_MAX;
 	t.limit = limit;
-	st = open ? in_transaction(page_body, &t) : page_query(&t);
+	*cut = 0;
+	if (db_connect() == -1)
+		return DB_UNAVAILABLE;
+	if (!open)
+		st = page_query(&t);
+	else if (conn_galera)
+		st = galera_page(&t, cut);
+	else
+		st = in_transaction(page_body, &t);
 	if (st != DB_OK) {
 		if (stmts[S_PAGE] != NULL)
 			mysql_stmt_free_result(stmts[S_PAGE]);
@@ -1257,13 +1421,15 @@ db_session_by_event(const char *owner, const char *event, size_t event_len,
 	return rc == 0 ? DB_OK : DB_ERROR;
 }
 
-/*
- * Close the session if it is open and owner's (see sql_session_close for
- * why this is race-free).  *closed_now is 1 when this call closed it, 0
- * when nothing changed (closed already, not owner's, or no such session).
- */
-enum db_status
-db_session_close(const char *session_id, const char *owner, int *closed_now)
+/* A close, for in_transaction on a Galera node (see sql_session_seal). */
+struct close_tx {
+	const char	*session_id;
+	const char	*owner;
+	int		*closed_now;
+};
+
+static enum db_status
+close_statement(const char *session_id, const char *owner, int *closed_now)
 {
 	MYSQL_BIND	p[2];
 	unsigned long	len[2];
@@ -1275,6 +1441,37 @@ db_session_close(const char *session_id, const char *owner, int *closed_now)
 		return st;
 	*closed_now = mysql_stmt_affected_rows(stmts[S_SESSION_CLOSE]) == 1;
 	return DB_OK;
+}
+
+static enum db_status
+close_body(void *arg)
+{
+	struct close_tx	*t = arg;
+	enum db_status	 st;
+
+	if ((st = close_statement(t->session_id, t->owner, t->closed_now)) !=
+	    DB_OK || !*t->closed_now)
+		return st;
+	return seal(t->session_id);
+}
+
+/*
+ * Close the session if it is open and owner's (see sql_session_close for
+ * why this is race-free).  *closed_now is 1 when this call closed it, 0
+ * when nothing changed (closed already, not owner's, or no such session).
+ * On a Galera node the close also seals the session's kept totals, in the
+ * same transaction (sql_session_seal).
+ */
+enum db_status
+db_session_close(const char *session_id, const char *owner, int *closed_now)
+{
+	struct close_tx	t = { session_id, owner, closed_now };
+
+	if (db_connect() == -1)
+		return DB_UNAVAILABLE;
+	if (!conn_galera)
+		return close_statement(session_id, owner, closed_now);
+	return in_transaction(close_body, &t);
 }
 
 /* HEALTH_TIMEOUT on everything. */

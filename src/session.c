@@ -227,7 +227,8 @@ struct page {
 	struct buf	*b;
 	unsigned	 limit;		/* records to show */
 	unsigned	 n;		/* records seen, up to limit + 1 */
-	char		 last[RECORD_ID_LEN + 1];	/* the limit-th recordId */
+	char		 last[RECORD_ID_LEN + 1];	/* the last recordId
+							   written */
 };
 
 /* db_record_page's callback: write the first limit records, count one more. */
@@ -238,8 +239,7 @@ page_row(const struct record_row *r, void *arg)
 
 	if (++p->n > p->limit)
 		return 0;
-	if (p->n == p->limit)
-		memcpy(p->last, r->record_id, sizeof(p->last));
+	memcpy(p->last, r->record_id, sizeof(p->last));
 	return json_page_item(p->b, r, p->n == 1);
 }
 
@@ -320,7 +320,9 @@ after_row(struct response *resp, const char *id, const char *after,
 /*
  * GET /api/control/production/sessions/{sessionId}/records?limit=&after=
  * Keyset pagination: one record more than the page is read, so "next" is
- * null exactly when no record follows.
+ * null exactly when no record follows.  A page that ends early because the
+ * records after it are not settled yet (db_record_page, on a Galera node)
+ * names its last record as "next" too.
  */
 void
 session_records(struct app *app, struct request *req, struct response *resp)
@@ -329,6 +331,7 @@ session_records(struct app *app, struct request *req, struct response *resp)
 	struct page		p = { .b = &resp->body };
 	enum db_status		st;
 	uint64_t		after_id;
+	int			cut;
 	char			user[USER_ID_MAX + 1], id[SESSION_ID_LEN + 1];
 	char			after[RECORD_ID_LEN + 1];
 
@@ -352,8 +355,9 @@ session_records(struct app *app, struct request *req, struct response *resp)
 	if (after_row(resp, id, after, &after_id) == -1)
 		return;
 	if (json_page_begin(p.b) == -1 || (st = db_record_page(id, after_id,
-	    p.limit + 1, s.state == SESSION_OPEN, page_row, &p)) != DB_OK ||
-	    json_page_end(p.b, p.n > p.limit ? p.last : NULL) == -1) {
+	    p.limit + 1, s.state == SESSION_OPEN, page_row, &p, &cut)) !=
+	    DB_OK || json_page_end(p.b, p.n > p.limit || (cut && p.n > 0) ?
+	    p.last : NULL) == -1) {
 		if (st != DB_OK)
 			api_db_fault(resp, st);
 		else

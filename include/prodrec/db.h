@@ -105,7 +105,7 @@ enum db_status	db_session_close(const char *session_id, const char *owner,
 enum db_status	db_record_by_public_id(const char *record_id,
 		    struct record_row *);
 enum db_status	db_record_page(const char *session_id, uint64_t after_id,
-		    unsigned limit, int open, db_record_fn, void *);
+		    unsigned limit, int open, db_record_fn, void *, int *cut);
 int		db_health(void);
 const char	*db_last_error(void);
 

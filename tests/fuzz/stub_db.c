@@ -228,7 +228,7 @@ db_session_close(const char *session_id, const char *owner, int *closed_now)
 
 enum db_status
 db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
-    int open, db_record_fn fn, void *arg)
+    int open, db_record_fn fn, void *arg, int *cut)
 {
 	struct record_row	r;
 	char			c = answer();
@@ -236,6 +236,7 @@ db_record_page(const char *session_id, uint64_t after_id, unsigned limit,
 
 	(void)session_id;
 	(void)open;
+	*cut = c == '7';
 	if (status_of(c) != DB_OK)
 		return status_of(c);
 	for (i = 0; i < n && i < limit; i++) {
