@@ -29,12 +29,16 @@
  * The new-record statement.  One round trip decides everything on the
  * fast path, and InnoDB's locks make it race-free:
  *
- *  - The SELECT reads the session row with a shared lock (REPEATABLE READ,
- *    which db_connect sets, locks the rows an INSERT ... SELECT reads, and
- *    the foreign key check locks it again).  A close is an UPDATE that needs
- *    an exclusive lock on that row, so a close and an insert serialise: the
+ *  - The session id stored is what a subquery reads from the session row,
+ *    with a shared lock (LOCK IN SHARE MODE; the foreign key check locks it
+ *    again), only if the session is open and the user's: else it is NULL,
+ *    and the NOT NULL column refuses the row (error 1048, in every
+ *    sql_mode for a one-row INSERT).  A close is an UPDATE that needs an
+ *    exclusive lock on that row, so a close and an insert serialise: the
  *    insert either commits before the close (and is counted by it) or runs
- *    after it, reads status 'closed' and inserts nothing.
+ *    after it, reads status 'closed' and stores nothing.  (The same as an
+ *    INSERT ... SELECT FROM production_sessions, at about 60 % of its cost
+ *    in the server: tests/bench/README.md.)
  *  - The unique keys (session_id, client_event_id) and (key_owner,
  *    idempotency_key) (key_owner: auth0_id when a key is given, see
  *    sql/migrations/004) make concurrent identical requests collide inside
@@ -51,15 +55,15 @@
  * Galera cluster", has the whole design.
  *
  * affected rows 1 = created; 0 with an insert id = duplicate of that row;
- * 0 without = no open session owned by the user (nothing stored).
+ * error 1048 = no open session owned by the user (nothing stored).
  */
 static const char sql_insert[] =
     "INSERT INTO production_records (record_id, session_id, worker_id,"
     " worker_name, units, recorded_at_utc, client_event_id,"
     " idempotency_key, auth0_id)"
-    " SELECT ?, session_id, ?, ?, ?, ?, ?, ?, ?"
-    " FROM production_sessions"
+    " VALUES (?, (SELECT session_id FROM production_sessions"
     " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'"
+    " LOCK IN SHARE MODE), ?, ?, ?, ?, ?, ?, ?)"
     " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
 
 /* Milliseconds since the epoch of a DATETIME(3) column (the session is UTC). */
@@ -816,19 +820,24 @@ db_record_insert(const struct record_input *in, const char *user,
 
 	ts_format_utc(in->recorded_at_ms, when);
 	bind_str(&p[0], record_id, RECORD_ID_LEN, &len[0]);
-	bind_str(&p[1], in->worker_id, in->worker_id_len, &len[1]);
-	bind_str(&p[2], in->worker_name, in->worker_name_len, &len[2]);
-	memset(&p[3], 0, sizeof(p[3]));
-	p[3].buffer_type = MYSQL_TYPE_LONG;
-	p[3].buffer = &units;
-	p[3].is_unsigned = 1;
-	bind_str(&p[4], when, 23, &len[4]);	/* without the Z */
-	bind_str(&p[5], in->client_event_id, in->client_event_id_len, &len[5]);
-	bind_str(&p[6], in->idempotency_key, in->idempotency_key_len, &len[6]);
-	bind_str(&p[7], user, user_len, &len[7]);
-	bind_str(&p[8], in->session_id, SESSION_ID_LEN, &len[8]);
+	bind_str(&p[1], in->session_id, SESSION_ID_LEN, &len[1]);
+	bind_str(&p[2], user, user_len, &len[2]);
+	bind_str(&p[3], in->worker_id, in->worker_id_len, &len[3]);
+	bind_str(&p[4], in->worker_name, in->worker_name_len, &len[4]);
+	memset(&p[5], 0, sizeof(p[5]));
+	p[5].buffer_type = MYSQL_TYPE_LONG;
+	p[5].buffer = &units;
+	p[5].is_unsigned = 1;
+	bind_str(&p[6], when, 23, &len[6]);	/* without the Z */
+	bind_str(&p[7], in->client_event_id, in->client_event_id_len, &len[7]);
+	bind_str(&p[8], in->idempotency_key, in->idempotency_key_len, &len[8]);
 	bind_str(&p[9], user, user_len, &len[9]);
-	if ((st = execute(S_INSERT, p, NULL)) != DB_OK)
+	if ((st = execute(S_INSERT, p, NULL)) == DB_ERROR &&
+	    last_code == ER_BAD_NULL_ERROR) {
+		*outcome = INSERT_NO_SESSION;	/* the subquery found none */
+		return DB_OK;
+	}
+	if (st != DB_OK)
 		return st;
 	*row_id = mysql_stmt_insert_id(stmts[S_INSERT]);
 	if (mysql_stmt_affected_rows(stmts[S_INSERT]) == 1)
