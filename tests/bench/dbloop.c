@@ -1,17 +1,29 @@
 /*
- * dbloop.c: the database ceiling.  CONCURRENCY processes, each with one
+ * dbloop.c: the database ceilings.  CONCURRENCY processes, each with one
  * MariaDB connection over the unix socket set up as prodrec sets up its own
- * (utf8mb4, UTC, REPEATABLE READ), run the new-record statement prodrec runs
- * (sql_insert, copied from src/db.c) as a prepared statement in a loop for
- * SECONDS, each time a new record (distinct record_id and client_event_id)
- * into the open session SESSION owned by OWNER.  Connecting and preparing
- * happen before the clock starts.
+ * (utf8mb4, UTC, REPEATABLE READ), run one statement as a prepared
+ * statement in a loop for SECONDS, each execution a new row, autocommit
+ * (so each a durable commit when the server is configured so).
+ * Connecting and preparing happen before the clock starts.
+ *
+ * Default mode: the new-record statement prodrec runs (sql_insert, copied
+ * from src/db.c), each time a new record (distinct record_id and
+ * client_event_id) into the open session SESSION owned by OWNER.
+ *
+ * --ceiling: the machine ceiling, not prodrec's design: a minimal
+ * single-row INSERT ... VALUES ... ON DUPLICATE KEY UPDATE (sql_ceiling)
+ * into a table with a primary key and one unique key and a few columns
+ * (ceiling_table, which --print-ceiling-table prints for the caller to
+ * create), each time a new key.
  *
  * usage: dbloop SOCKET USER PASSWORD DATABASE SESSION OWNER CONCURRENCY
  *               SECONDS TAG
- *        dbloop --print-sql
- * Prints "dbloop conc C statements N failed F seconds S sps X mean_ms M".
- * Exits 1 when a statement failed or did not insert exactly one row.
+ *        dbloop --ceiling SOCKET USER PASSWORD DATABASE CONCURRENCY SECONDS
+ *               TAG
+ *        dbloop --print-sql | --print-ceiling-sql | --print-ceiling-table
+ * Prints "dbloop conc C statements N failed F broken B seconds S sps X
+ * mean_ms M".  Exits 1 when a call failed or a statement did not insert
+ * exactly one row.
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -31,9 +43,24 @@ static const char sql_insert[] =
     "INSERT INTO production_records (record_id, session_id, worker_id,"
     " worker_name, units, recorded_at_utc, client_event_id,"
     " idempotency_key, auth0_id)"
-    " SELECT ?, session_id, ?, ?, ?, ?, ?, ?, ?"
-    " FROM production_sessions"
+    " VALUES (?, (SELECT session_id FROM production_sessions"
     " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'"
+    " LOCK IN SHARE MODE), ?, ?, ?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
+
+/* The machine ceiling's table and statement (--ceiling). */
+static const char ceiling_table[] =
+    "CREATE TABLE ceiling ("
+    " id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,"
+    " k VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+    " n INT UNSIGNED NOT NULL,"
+    " at_utc DATETIME(3) NOT NULL,"
+    " PRIMARY KEY (id),"
+    " UNIQUE KEY uq_ceiling_k (k)"
+    ") ENGINE=InnoDB";
+
+static const char sql_ceiling[] =
+    "INSERT INTO ceiling (k, n, at_utc) VALUES (?, ?, ?)"
     " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
 
 /* What prodrec's db_connect sets on its connection (read timeout 10 s). */
@@ -84,159 +111,284 @@ bind_str(MYSQL_BIND *b, char *s, unsigned long *len)
 	b->length = len;
 }
 
+/* The command line, parsed. */
+struct args {
+	int		 ceiling;	/* --ceiling: sql_ceiling, else sql_insert */
+	const char	*sock, *user, *pass, *db, *session, *owner, *tag;
+	int		 conc;
+	double		 seconds;
+};
+
+#define NPARAM	10
+
+/* One connection's statement, its parameters and their buffers. */
+struct loop {
+	MYSQL_BIND	 p[NPARAM];
+	unsigned long	 len[NPARAM];
+	char		 record_id[21], worker_id[64], event[128], key[96];
+	char		 worker_name[16];
+	char		 when[24];
+	char		 session[64], owner[256];
+	uint32_t	 units;
+	uint64_t	 salt;
+};
+
+/* Bind prodrec's new-record statement's ten parameters. */
+static void
+bind_insert(struct loop *l, const struct args *a)
+{
+	MYSQL_BIND	*p = l->p;
+	unsigned long	*len = l->len;
+
+	snprintf(l->session, sizeof(l->session), "%s", a->session);
+	snprintf(l->owner, sizeof(l->owner), "%s", a->owner);
+	len[0] = 20;
+	bind_str(&p[0], l->record_id, &len[0]);
+	len[1] = strlen(l->session);
+	bind_str(&p[1], l->session, &len[1]);
+	len[2] = strlen(l->owner);
+	bind_str(&p[2], l->owner, &len[2]);
+	bind_str(&p[3], l->worker_id, &len[3]);
+	len[4] = strlen(l->worker_name);
+	bind_str(&p[4], l->worker_name, &len[4]);
+	memset(&p[5], 0, sizeof(p[5]));
+	p[5].buffer_type = MYSQL_TYPE_LONG;
+	p[5].buffer = &l->units;
+	p[5].is_unsigned = 1;
+	len[6] = strlen(l->when);
+	bind_str(&p[6], l->when, &len[6]);
+	bind_str(&p[7], l->event, &len[7]);
+	memset(&p[8], 0, sizeof(p[8]));
+	p[8].buffer_type = MYSQL_TYPE_NULL;	/* no idempotency key */
+	len[9] = strlen(l->owner);
+	bind_str(&p[9], l->owner, &len[9]);
+}
+
+/* Bind the ceiling statement's three parameters. */
+static void
+bind_ceiling(struct loop *l)
+{
+	MYSQL_BIND	*p = l->p;
+	unsigned long	*len = l->len;
+
+	bind_str(&p[0], l->key, &len[0]);
+	memset(&p[1], 0, sizeof(p[1]));
+	p[1].buffer_type = MYSQL_TYPE_LONG;
+	p[1].buffer = &l->units;
+	p[1].is_unsigned = 1;
+	len[2] = strlen(l->when);
+	bind_str(&p[2], l->when, &len[2]);
+}
+
+/* The parameters of execution n of connection idx: a new row each time. */
+static void
+fill(struct loop *l, const struct args *a, int idx, uint64_t n)
+{
+	l->units = (uint32_t)(1 + n % 9);
+	if (a->ceiling) {
+		l->len[0] = (unsigned long)snprintf(l->key, sizeof(l->key),
+		    "C%s.%d-%llu", a->tag, idx, (unsigned long long)n);
+		return;
+	}
+	/* record_id: a bijection of (idx, n), salted by TAG across runs. */
+	snprintf(l->record_id, sizeof(l->record_id), "rec_%016llx",
+	    (unsigned long long)mix(l->salt + ((uint64_t)idx << 40 | n)));
+	l->len[3] = (unsigned long)snprintf(l->worker_id,
+	    sizeof(l->worker_id), "D%s.%d-%llu", a->tag, idx,
+	    (unsigned long long)n);
+	l->len[7] = (unsigned long)snprintf(l->event, sizeof(l->event),
+	    "dbevt-%s.%d-%llu", a->tag, idx, (unsigned long long)n);
+}
+
 /* One connection's loop; never returns. */
 static void
-child(int idx, char **av, struct shared *sh)
+child(int idx, const struct args *a, struct shared *sh)
 {
-	const char	*sock = av[1], *user = av[2], *pass = av[3], *db = av[4];
-	char		*session = av[5], *owner = av[6], *tag = av[9];
-	char		 record_id[21], worker_id[64], event[128];
-	char		 worker_name[] = "Bench Worker";
-	char		 when[] = "2025-10-19 14:30:00.000";
-	unsigned long	 len[10];
-	uint32_t	 units;
-	uint64_t	 n, salt = 0;
-	unsigned int	 timeout = 10;
-	const char	*c;
-	MYSQL_BIND	 p[10];
-	MYSQL		*m;
-	MYSQL_STMT	*st;
+	static struct loop	 l;
+	const char		*sql = a->ceiling ? sql_ceiling : sql_insert;
+	const char		*c;
+	unsigned int		 timeout = 10;
+	unsigned long		 nparam;
+	uint64_t		 n;
+	MYSQL			*m = NULL;
+	MYSQL_STMT		*st = NULL;
 
+	memset(&l, 0, sizeof(l));
+	snprintf(l.worker_name, sizeof(l.worker_name), "Bench Worker");
+	snprintf(l.when, sizeof(l.when), "2025-10-19 14:30:00.000");
 	if (mysql_library_init(0, NULL, NULL) != 0 ||
-	    (m = mysql_init(NULL)) == NULL)
+	    (m = mysql_init(NULL)) == NULL) {
+		fprintf(stderr, "dbloop: cannot initialise Connector/C\n");
 		goto fail;
-	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
-	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(m, MYSQL_INIT_COMMAND, init_command);
-	if (mysql_real_connect(m, NULL, user, pass, db, 0, sock, 0) == NULL) {
+	}
+	if (mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
+	    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
+	    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
+	    mysql_options(m, MYSQL_INIT_COMMAND, init_command) != 0) {
+		fprintf(stderr, "dbloop: mysql_options: %s\n", mysql_error(m));
+		goto fail;
+	}
+	if (mysql_real_connect(m, NULL, a->user, a->pass, a->db, 0, a->sock,
+	    0) == NULL) {
 		fprintf(stderr, "dbloop: connect: %s\n", mysql_error(m));
 		goto fail;
 	}
 	if ((st = mysql_stmt_init(m)) == NULL ||
-	    mysql_stmt_prepare(st, sql_insert, strlen(sql_insert)) != 0) {
-		fprintf(stderr, "dbloop: prepare: %s\n", mysql_error(m));
+	    mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		fprintf(stderr, "dbloop: prepare: %s\n",
+		    st != NULL ? mysql_stmt_error(st) : mysql_error(m));
 		goto fail;
 	}
-	len[0] = 20;
-	bind_str(&p[0], record_id, &len[0]);
-	bind_str(&p[1], worker_id, &len[1]);
-	len[2] = strlen(worker_name);
-	bind_str(&p[2], worker_name, &len[2]);
-	memset(&p[3], 0, sizeof(p[3]));
-	p[3].buffer_type = MYSQL_TYPE_LONG;
-	p[3].buffer = &units;
-	p[3].is_unsigned = 1;
-	len[4] = strlen(when);
-	bind_str(&p[4], when, &len[4]);
-	bind_str(&p[5], event, &len[5]);
-	memset(&p[6], 0, sizeof(p[6]));
-	p[6].buffer_type = MYSQL_TYPE_NULL;	/* no idempotency key */
-	len[7] = strlen(owner);
-	bind_str(&p[7], owner, &len[7]);
-	len[8] = strlen(session);
-	bind_str(&p[8], session, &len[8]);
-	len[9] = strlen(owner);
-	bind_str(&p[9], owner, &len[9]);
-	/* record_id: a bijection of (idx, n), salted by TAG across runs. */
-	for (c = tag; *c != '\0'; c++)
-		salt = salt * 131 + (unsigned char)*c;
-	salt = mix(salt + 1);
+	if (a->ceiling)
+		bind_ceiling(&l);
+	else
+		bind_insert(&l, a);
+	nparam = mysql_stmt_param_count(st);
+	if (nparam != (a->ceiling ? 3 : 10)) {
+		fprintf(stderr, "dbloop: the statement has %lu parameters\n",
+		    nparam);
+		goto fail;
+	}
+	for (c = a->tag; *c != '\0'; c++)
+		l.salt = l.salt * 131 + (unsigned char)*c;
+	l.salt = mix(l.salt + 1);
+	/* The buffers stay where they are: bind once. */
+	if (mysql_stmt_bind_param(st, l.p) != 0) {
+		fprintf(stderr, "dbloop: bind: %s\n", mysql_stmt_error(st));
+		goto fail;
+	}
 	sh->ready[idx] = 1;
 	while (__atomic_load_n(&sh->start_ns, __ATOMIC_ACQUIRE) == 0)
 		usleep(1000);
 	for (n = 0; now_ns() < sh->stop_ns; n++) {
-		snprintf(record_id, sizeof(record_id), "rec_%016llx",
-		    (unsigned long long)mix(salt + ((uint64_t)idx << 40 | n)));
-		len[1] = (unsigned long)snprintf(worker_id, sizeof(worker_id),
-		    "D%s.%d-%llu", tag, idx, (unsigned long long)n);
-		len[5] = (unsigned long)snprintf(event, sizeof(event),
-		    "dbevt-%s.%d-%llu", tag, idx, (unsigned long long)n);
-		units = (uint32_t)(1 + n % 9);
-		if (mysql_stmt_bind_param(st, p) != 0 ||
-		    mysql_stmt_execute(st) != 0) {
+		my_ulonglong	affected;
+
+		fill(&l, a, idx, n);
+		if (mysql_stmt_execute(st) != 0) {
 			if (sh->failed[idx]++ == 0)
 				fprintf(stderr, "dbloop: execute: %s\n",
 				    mysql_stmt_error(st));
 			continue;
 		}
-		if (mysql_stmt_affected_rows(st) != 1) {
+		if ((affected = mysql_stmt_affected_rows(st)) != 1) {
 			if (sh->failed[idx]++ == 0)
 				fprintf(stderr, "dbloop: the statement stored "
 				    "no new row (affected rows %llu)\n",
-				    (unsigned long long)
-				    mysql_stmt_affected_rows(st));
+				    (unsigned long long)affected);
 			continue;
 		}
 		sh->done[idx]++;
 	}
-	mysql_stmt_close(st);
+	if (mysql_stmt_close(st) != 0) {
+		fprintf(stderr, "dbloop: close: %s\n", mysql_error(m));
+		sh->broken[idx] = 1;
+	}
 	mysql_close(m);
-	_exit(0);
+	_exit(sh->broken[idx]);
 fail:
+	if (m != NULL)
+		mysql_close(m);
 	sh->broken[idx] = 1;
 	sh->ready[idx] = 1;
 	_exit(1);
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: dbloop SOCKET USER PASSWORD DATABASE "
+	    "SESSION OWNER CONCURRENCY SECONDS TAG\n"
+	    "       dbloop --ceiling SOCKET USER PASSWORD DATABASE "
+	    "CONCURRENCY SECONDS TAG\n"
+	    "       dbloop --print-sql | --print-ceiling-sql | "
+	    "--print-ceiling-table\n");
+	return 2;
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct shared	*sh;
+	struct args	 a;
 	uint64_t	 total = 0, failed = 0;
-	double		 seconds, secs;
+	double		 secs;
 	pid_t		 pids[MAX_CONC];
-	int		 conc, i, ready, broken = 0, st, rc = 0;
+	int		 i, ready, broken = 0, st, rc = 0;
 
-	if (argc == 2 && strcmp(argv[1], "--print-sql") == 0) {
-		puts(sql_insert);
-		return 0;
-	}
-	if (argc != 10) {
-		fprintf(stderr, "usage: dbloop SOCKET USER PASSWORD DATABASE "
-		    "SESSION OWNER CONCURRENCY SECONDS TAG | --print-sql\n");
-		return 2;
-	}
-	conc = atoi(argv[7]);
-	seconds = atof(argv[8]);
-	if (conc < 1 || conc > MAX_CONC || seconds <= 0)
-		return 2;
+	if (argc == 2 && strcmp(argv[1], "--print-sql") == 0)
+		return puts(sql_insert) < 0;
+	if (argc == 2 && strcmp(argv[1], "--print-ceiling-sql") == 0)
+		return puts(sql_ceiling) < 0;
+	if (argc == 2 && strcmp(argv[1], "--print-ceiling-table") == 0)
+		return puts(ceiling_table) < 0;
+	memset(&a, 0, sizeof(a));
+	if (argc == 9 && strcmp(argv[1], "--ceiling") == 0) {
+		a.ceiling = 1;
+		a.sock = argv[2];
+		a.user = argv[3];
+		a.pass = argv[4];
+		a.db = argv[5];
+		a.conc = atoi(argv[6]);
+		a.seconds = atof(argv[7]);
+		a.tag = argv[8];
+	} else if (argc == 10 && argv[1][0] != '-') {
+		a.sock = argv[1];
+		a.user = argv[2];
+		a.pass = argv[3];
+		a.db = argv[4];
+		a.session = argv[5];
+		a.owner = argv[6];
+		a.conc = atoi(argv[7]);
+		a.seconds = atof(argv[8]);
+		a.tag = argv[9];
+	} else
+		return usage();
+	if (a.conc < 1 || a.conc > MAX_CONC || a.seconds <= 0 ||
+	    strlen(a.tag) > 32)
+		return usage();
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
+	if (sh == MAP_FAILED) {
+		perror("mmap");
 		return 2;
+	}
 	memset(sh, 0, sizeof(*sh));
-	for (i = 0; i < conc; i++) {
+	for (i = 0; i < a.conc; i++) {
 		if ((pids[i] = fork()) == -1) {
 			perror("fork");
-			conc = i;
+			a.conc = i;
 			rc = 1;
 			break;
 		}
 		if (pids[i] == 0)
-			child(i, argv, sh);
+			child(i, &a, sh);
 	}
 	/* Every connection open and prepared (or failed) before the clock. */
 	for (;;) {
-		for (i = 0, ready = 0; i < conc; i++)
+		for (i = 0, ready = 0; i < a.conc; i++)
 			ready += __atomic_load_n(&sh->ready[i], __ATOMIC_ACQUIRE);
-		if (ready == conc)
+		if (ready == a.conc)
 			break;
 		usleep(2000);
 	}
-	sh->stop_ns = now_ns() + (int64_t)(seconds * 1e9);
+	sh->stop_ns = now_ns() + (int64_t)(a.seconds * 1e9);
 	__atomic_store_n(&sh->start_ns, now_ns(), __ATOMIC_RELEASE);
-	for (i = 0; i < conc; i++)
-		waitpid(pids[i], &st, 0);
+	for (i = 0; i < a.conc; i++) {
+		if (waitpid(pids[i], &st, 0) == -1) {
+			perror("waitpid");
+			rc = 1;
+		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = 1;
+	}
 	secs = (double)(now_ns() - sh->start_ns) / 1e9;
-	for (i = 0; i < conc; i++) {
+	for (i = 0; i < a.conc; i++) {
 		total += sh->done[i];
 		failed += sh->failed[i];
 		broken += sh->broken[i];
 	}
 	printf("dbloop conc %d statements %llu failed %llu broken %d seconds "
-	    "%.2f sps %.0f mean_ms %.3f\n", conc, (unsigned long long)total,
+	    "%.2f sps %.0f mean_ms %.3f\n", a.conc, (unsigned long long)total,
 	    (unsigned long long)failed, broken, secs, total / secs,
-	    total > 0 ? conc * secs * 1000 / total : 0.0);
+	    total > 0 ? a.conc * secs * 1000 / total : 0.0);
 	return rc || failed || broken ? 1 : 0;
 }

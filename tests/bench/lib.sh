@@ -1,14 +1,16 @@
 # shellcheck shell=bash disable=SC2154,SC2034
 # lib.sh: what tests/bench/run and tests/bench/profile share: the build, the
 # helper programs, a throwaway MariaDB (scripts/db-sandbox), lighttpd from
-# tests/bench/lighttpd.conf, tokens and sessions, and for run's Galera
-# phase a three-node cluster (scripts/galera-sandbox).  Sourced, not run.
+# tests/bench/lighttpd.conf, tokens and sessions, for run's peer phases the
+# peers' databases and processes, and for run's Galera phase a three-node
+# cluster (scripts/galera-sandbox).  Sourced, not run.
 #
 # Needs from the caller: $here (tests/bench), $repo (the checkout).
 # Sets for the caller: B_TMP (the run's temporary directory), B_BIN
 # (helpers), B_DB_SOCK, B_DB_PASSWORD, B_USER, B_SECRET, B_TOKEN,
-# B_BAD_TOKEN, B_PORT, B_WEB_PID, B_GALERA_PORT and B_GALERA_SOCK (per
-# node, from 1); the caller sets B_PRODREC, B_KEEP, B_ENV.
+# B_BAD_TOKEN, B_PORT, B_WEB_PID, B_PEER_PID (the last peer process
+# started), B_GALERA_PORT and B_GALERA_SOCK (per node, from 1); the caller
+# sets B_PRODREC, B_KEEP, B_ENV.
 
 B_TMP=
 B_KEEP=
@@ -16,6 +18,8 @@ B_WEB_PID=
 B_DB_STARTED=
 B_EXTRA_PIDS=
 B_EXTRA_GROUPS=	# process groups bench_cleanup ends (background loads)
+B_PEER_GROUPS=	# process groups of the peers and their lighttpd, while they run
+B_PEER_PID=
 B_WEB_PIDS=	# every lighttpd started and not yet stopped
 declare -gA B_WEB_DIRS=()	# lighttpd pid -> its run directory
 B_GALERA_DIR=
@@ -124,24 +128,43 @@ bench_db_stop() {
 	B_DB_STARTED=
 }
 
-# Run SQL $2 as root in the prodrec database of the server at socket $1;
-# prints rows tab-separated.
+# Run SQL $2 as root in database $3 (default prodrec) of the server at
+# socket $1; prints rows tab-separated.
 bench_sql_at() {
 	mariadb --no-defaults -S "$1" -u root --batch --skip-column-names \
-	    prodrec -e "$2"
+	    "${3:-prodrec}" -e "$2"
 }
 
 bench_sql() { bench_sql_at "$B_DB_SOCK" "$1"; }
 
 # Open a session owned by $1 (as a DBA does, with SQL) on the server at
-# socket $2 (default the sandbox's); prints its id.
+# socket $2 (default the sandbox's), in database $3 (default prodrec);
+# prints its id.
 bench_new_session() {
 	local sid
 	sid=$(openssl rand -hex 12)
 	bench_sql_at "${2:-$B_DB_SOCK}" "INSERT INTO production_sessions
-	    (session_id, owner_auth0_id, status) VALUES ('$sid', '$1', 'open')" ||
-	    bench_die "cannot open a session"
+	    (session_id, owner_auth0_id, status) VALUES ('$sid', '$1', 'open')" \
+	    "${3:-}" || bench_die "cannot open a session"
 	echo "$sid"
+}
+
+# A database $1 on the sandbox's server, loaded as root from the SQL file
+# $2, and an account '$3'@'localhost' with password $4 and the grants
+# $5 (SQL, "ON TABLE" parts separated by ";"; e.g. "SELECT, INSERT ON
+# t1;SELECT ON t2"), nothing more.  For the peers and the machine ceiling.
+bench_db_create() {
+	local db=$1 sql=$2 user=$3 pass=$4 grant part grants=''
+	IFS=';' read -r -a grant <<<"$5"
+	for part in "${grant[@]}"; do
+		grants+="GRANT ${part% ON *} ON \`$db\`.${part##* ON } TO '$user'@'localhost';"
+	done
+	bench_sql "CREATE DATABASE \`$db\`" ||
+	    bench_die "cannot create the database $db"
+	mariadb --no-defaults -S "$B_DB_SOCK" -u root --batch "$db" <"$sql" ||
+	    bench_die "cannot load $sql into $db"
+	bench_sql "CREATE USER '$user'@'localhost' IDENTIFIED BY '$pass';
+	    $grants" || bench_die "cannot create the account $user for $db"
 }
 
 # Empty when scripts/galera-sandbox has all it needs, else what it says
@@ -354,6 +377,103 @@ bench_cpu_snapshot() {
 	    print "all", busy + $5 + $6 + $9 }' /proc/stat
 }
 
+# Ticks used so far by the database, and as in bench_cpu_snapshot by the
+# web server and the program, each given as process groups: $1 the web
+# servers' (empty: there is none, and no "web" line), $2 the program's
+# (a peer: php-fpm's master and children, node's primary and workers;
+# empty: none, and no "pool" line).
+bench_group_cpu_snapshot() {
+	local g pid web=0 pool=0 db
+	for g in $2; do
+		for pid in $(bench_group "$g"); do
+			pool=$((pool + $(bench_ticks "$pid")))
+		done
+	done
+	db=$(bench_ticks "$(cat "$B_DB_DIR/mysqld.pid" 2>/dev/null)")
+	echo "db $db"
+	if [ -n "$1" ]; then
+		for g in $1; do
+			for pid in $(bench_group "$g"); do
+				web=$((web + $(bench_ticks "$pid")))
+			done
+		done
+		echo "web $web"
+	fi
+	[ -z "$2" ] || echo "pool $pool"
+	awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8
+	    print "busy", busy; print "steal", $9
+	    print "all", busy + $5 + $6 + $9 }' /proc/stat
+}
+
+# Start a peer's process in the background, in a session and process group
+# of its own, with only the environment given: bench_peer_spawn LOG
+# NAME=VALUE... -- COMMAND [ARG...] (PATH is kept, HOME is the run's
+# directory, TZ is UTC).  Output to LOG.  Sets B_PEER_PID (its pid, and
+# its group's id); not to be called in $(...), which would start it in a
+# subshell.
+bench_peer_spawn() {
+	local log=$1 vars=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	[ "${1:-}" = -- ] || bench_die "bench_peer_spawn: no -- before the command"
+	shift
+	setsid env -i PATH="$PATH" HOME="$B_TMP" TZ=UTC "${vars[@]}" "$@" \
+	    </dev/null >>"$log" 2>&1 &
+	B_PEER_PID=$!
+	B_PEER_GROUPS+=" $B_PEER_PID"
+}
+
+# Stop the process group $1 a peer or its lighttpd runs in: SIGTERM to the
+# group, then SIGKILL to what is left after 15 s.
+bench_peer_stop() {
+	local g=$1 waited=0 left rest='' x
+	[ -n "$g" ] || return 0
+	kill -TERM -- "-$g" 2>/dev/null || true
+	while :; do
+		left=$(bench_group "$g")
+		[ -z "$left" ] && break
+		if [ "$waited" -ge 75 ]; then
+			bench_note "killing what is left of group $g: $left"
+			kill -KILL -- "-$g" 2>/dev/null || true
+			sleep 0.2
+			break
+		fi
+		sleep 0.2
+		waited=$((waited + 1))
+	done
+	wait "$g" 2>/dev/null || true
+	for x in $B_PEER_GROUPS; do
+		[ "$x" = "$g" ] || rest+=" $x"
+	done
+	B_PEER_GROUPS=$rest
+}
+
+# Wait until the peer whose group is $2 answers on port $1 (any answer but
+# none, 502, 503 or 504 to a GET of the records path: the program itself
+# answered, 404 or 405) and, with $3, until its log $4 has a line matching
+# the extended regular expression $3.  At most 60 s; dies with the log's
+# tail if it stops or does not answer.
+bench_peer_wait() {
+	local port=$1 g=$2 pattern=${3:-} log=${4:-} waited=0 code
+	while :; do
+		code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' \
+		    "http://127.0.0.1:$port/api/control/production/records" \
+		    2>/dev/null) || code=
+		case $code in '' | 000 | 502 | 503 | 504) ;; *)
+			[ -z "$pattern" ] || grep -Eq -- "$pattern" "$log" && return 0 ;;
+		esac
+		if ! bench_alive "$g" || [ "$waited" -ge 300 ]; then
+			[ -z "$log" ] || tail -n 20 "$log" >&2
+			bench_die "the peer on port $port did not start serving (last answer ${code:-none})"
+		fi
+		sleep 0.2
+		waited=$((waited + 1))
+	done
+}
+
 # Private (unshared) memory of pid in KiB: Private_Clean + Private_Dirty.
 bench_private_kib() {
 	awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' \
@@ -375,6 +495,9 @@ bench_cleanup() {
 	[ -z "$B_EXTRA_PIDS" ] || kill -TERM $B_EXTRA_PIDS 2>/dev/null
 	for g in $B_EXTRA_GROUPS; do
 		kill -TERM -- "-$g" 2>/dev/null
+	done
+	for g in $B_PEER_GROUPS; do
+		bench_peer_stop "$g"
 	done
 	for w in $B_WEB_PIDS; do
 		bench_web_stop "$w"
