@@ -25,6 +25,14 @@
 					   up to this, times a random share */
 #define HEALTH_TIMEOUT		1	/* seconds the health check waits */
 
+/* Milliseconds since the epoch of a DATETIME(3) column (the session is UTC). */
+#define MS(col)	"CAST(UNIX_TIMESTAMP(" col ") * 1000 AS SIGNED)"
+
+#define RECORD_COLUMNS \
+    "id, record_id, session_id, worker_id, worker_name, units, " \
+    MS("recorded_at_utc") ", client_event_id, idempotency_key, auth0_id, " \
+    MS("created_at_utc")
+
 /*
  * The new-record statement.  One round trip decides everything on the
  * fast path, and InnoDB's locks make it race-free:
@@ -54,8 +62,10 @@
  * seeing the winner: a replay, or status 'closed'.  sql/README.md, "On a
  * Galera cluster", has the whole design.
  *
- * affected rows 1 = created; 0 with an insert id = duplicate of that row;
- * error 1048 = no open session owned by the user (nothing stored).
+ * RETURNING hands back the stored row, in one round trip either way: the
+ * new one (its record_id is the one sent) or, on ON DUPLICATE KEY, the row
+ * the request duplicates, for the replay or conflict answer.  Error 1048:
+ * no open session owned by the user (nothing stored).
  */
 static const char sql_insert[] =
     "INSERT INTO production_records (record_id, session_id, worker_id,"
@@ -64,18 +74,8 @@ static const char sql_insert[] =
     " VALUES (?, (SELECT session_id FROM production_sessions"
     " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'"
     " LOCK IN SHARE MODE), ?, ?, ?, ?, ?, ?, ?)"
-    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
-
-/* Milliseconds since the epoch of a DATETIME(3) column (the session is UTC). */
-#define MS(col)	"CAST(UNIX_TIMESTAMP(" col ") * 1000 AS SIGNED)"
-
-#define RECORD_COLUMNS \
-    "id, record_id, session_id, worker_id, worker_name, units, " \
-    MS("recorded_at_utc") ", client_event_id, idempotency_key, auth0_id, " \
-    MS("created_at_utc")
-
-static const char sql_by_id[] =
-    "SELECT " RECORD_COLUMNS " FROM production_records WHERE id = ?";
+    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"
+    " RETURNING " RECORD_COLUMNS;
 
 static const char sql_by_keys[] =
     "SELECT " RECORD_COLUMNS " FROM production_records"
@@ -205,7 +205,7 @@ static const char sql_session_horizon[] =
     " FROM production_sessions s WHERE s.session_id = ?";
 
 enum stmt_id {
-	S_INSERT, S_BY_ID, S_BY_KEYS, S_SESSION, S_BY_PUBLIC_ID, S_PAGE,
+	S_INSERT, S_BY_KEYS, S_SESSION, S_BY_PUBLIC_ID, S_PAGE,
 	S_SESSION_VIEW, S_SESSION_OPEN, S_SESSION_BY_EVENT, S_SESSION_CLOSE,
 	S_SESSION_SETTLE, S_SESSION_SEAL, S_SESSION_SETTLE_ID,
 	S_SESSION_HORIZON, S__MAX
@@ -213,7 +213,6 @@ enum stmt_id {
 
 static const char *const stmt_sql[S__MAX] = {
 	[S_INSERT] = sql_insert,
-	[S_BY_ID] = sql_by_id,
 	[S_BY_KEYS] = sql_by_keys,
 	[S_SESSION] = sql_session,
 	[S_BY_PUBLIC_ID] = sql_by_public_id,
@@ -231,7 +230,6 @@ static const char *const stmt_sql[S__MAX] = {
 /* For log lines. */
 static const char *const stmt_name[S__MAX] = {
 	[S_INSERT] = "insert record",
-	[S_BY_ID] = "record by id",
 	[S_BY_KEYS] = "record by keys",
 	[S_SESSION] = "session owner",
 	[S_BY_PUBLIC_ID] = "record by recordId",
@@ -723,6 +721,35 @@ again_after_conflict(unsigned int code, int *tries, int64_t start)
 }
 
 /*
+ * Bind params, execute statement id (prepared: st) and store its result
+ * set, if it has one (its columns are known once it has run: a prepared
+ * INSERT ... RETURNING has none before), then bind results to it.  0, or
+ * the error's code, with the error set.  An error can come after the rows:
+ * sql_insert's, when the commit fails after RETURNING sent the row.
+ * Connector/C then needs the statement reset before it runs again.
+ */
+static unsigned int
+run_prepared(enum stmt_id id, MYSQL_STMT *st, MYSQL_BIND *params,
+    MYSQL_BIND *results)
+{
+	unsigned int	code;
+	int		ran = 0;
+
+	if ((params == NULL || !mysql_stmt_bind_param(st, params)) &&
+	    (ran = mysql_stmt_execute(st) == 0) &&
+	    (mysql_stmt_field_count(st) == 0 ||
+	    mysql_stmt_store_result(st) == 0) &&
+	    (results == NULL || !mysql_stmt_bind_result(st, results)))
+		return 0;
+	if ((code = mysql_stmt_errno(st)) == 0)
+		code = CR_UNKNOWN_ERROR;	/* failed, but said nothing */
+	set_error(stmt_name[id], code, mysql_stmt_error(st));
+	if (ran && !connection_lost(code))
+		(void)mysql_stmt_reset(st);
+	return code;
+}
+
+/*
  * Bind params and execute statement id, storing any result set.
  *
  * A deadlock or lock wait timeout rolls back only this single autocommit
@@ -748,16 +775,9 @@ execute(enum stmt_id id, MYSQL_BIND *params, MYSQL_BIND *results)
 		if (db_connect() == -1)
 			return DB_UNAVAILABLE;
 		MYSQL_STMT *st = prepared(id, &code);
-		if (st != NULL &&
-		    (params == NULL || !mysql_stmt_bind_param(st, params)) &&
-		    (results == NULL || !mysql_stmt_bind_result(st, results)) &&
-		    mysql_stmt_execute(st) == 0 &&
-		    (results == NULL || mysql_stmt_store_result(st) == 0))
+		if (st != NULL && (code = run_prepared(id, st, params,
+		    results)) == 0)
 			return DB_OK;
-		if (st != NULL) {
-			code = mysql_stmt_errno(st);
-			set_error(stmt_name[id], code, mysql_stmt_error(st));
-		}
 		if (connection_lost(code) && !reconnected) {
 			log_warnx("%s; reconnecting", last_error);
 			db_close();
@@ -800,53 +820,6 @@ bind_out(MYSQL_BIND *b, enum enum_field_types type, void *p, size_t size,
 	b->is_null = isnull;
 	b->error = error;
 	b->is_unsigned = type == MYSQL_TYPE_LONGLONG || type == MYSQL_TYPE_LONG;
-}
-
-/*
- * Insert the record (see sql_insert for how the decision is made).
- * *outcome says what happened; for INSERT_CREATED and INSERT_DUPLICATE
- * *row_id is the stored row's id.
- */
-enum db_status
-db_record_insert(const struct record_input *in, const char *user,
-    const char *record_id, enum db_insert *outcome, uint64_t *row_id)
-{
-	MYSQL_BIND	p[10];
-	unsigned long	len[10];
-	char		when[25];
-	uint32_t	units = in->units;
-	enum db_status	st;
-	size_t		user_len = strlen(user);
-
-	ts_format_utc(in->recorded_at_ms, when);
-	bind_str(&p[0], record_id, RECORD_ID_LEN, &len[0]);
-	bind_str(&p[1], in->session_id, SESSION_ID_LEN, &len[1]);
-	bind_str(&p[2], user, user_len, &len[2]);
-	bind_str(&p[3], in->worker_id, in->worker_id_len, &len[3]);
-	bind_str(&p[4], in->worker_name, in->worker_name_len, &len[4]);
-	memset(&p[5], 0, sizeof(p[5]));
-	p[5].buffer_type = MYSQL_TYPE_LONG;
-	p[5].buffer = &units;
-	p[5].is_unsigned = 1;
-	bind_str(&p[6], when, 23, &len[6]);	/* without the Z */
-	bind_str(&p[7], in->client_event_id, in->client_event_id_len, &len[7]);
-	bind_str(&p[8], in->idempotency_key, in->idempotency_key_len, &len[8]);
-	bind_str(&p[9], user, user_len, &len[9]);
-	if ((st = execute(S_INSERT, p, NULL)) == DB_ERROR &&
-	    last_code == ER_BAD_NULL_ERROR) {
-		*outcome = INSERT_NO_SESSION;	/* the subquery found none */
-		return DB_OK;
-	}
-	if (st != DB_OK)
-		return st;
-	*row_id = mysql_stmt_insert_id(stmts[S_INSERT]);
-	if (mysql_stmt_affected_rows(stmts[S_INSERT]) == 1)
-		*outcome = INSERT_CREATED;
-	else if (*row_id != 0)
-		*outcome = INSERT_DUPLICATE;
-	else
-		*outcome = INSERT_NO_SESSION;
-	return DB_OK;
 }
 
 #define RECORD_NCOLS	11
@@ -931,16 +904,68 @@ fetch_record(enum stmt_id id, MYSQL_BIND *params, struct record_row *r)
 	return st;
 }
 
-enum db_status
-db_record_by_id(uint64_t id, struct record_row *r)
+/* Bind sql_insert's parameters (len: 10 lengths, when: 24 bytes). */
+static void
+bind_insert(MYSQL_BIND p[10], unsigned long len[10], char when[25],
+    uint32_t *units, const struct record_input *in, const char *user,
+    const char *record_id)
 {
-	MYSQL_BIND	p[1];
+	size_t	user_len = strlen(user);
 
-	memset(p, 0, sizeof(p));
-	p[0].buffer_type = MYSQL_TYPE_LONGLONG;
-	p[0].buffer = &id;
-	p[0].is_unsigned = 1;
-	return fetch_record(S_BY_ID, p, r);
+	ts_format_utc(in->recorded_at_ms, when);
+	bind_str(&p[0], record_id, RECORD_ID_LEN, &len[0]);
+	bind_str(&p[1], in->session_id, SESSION_ID_LEN, &len[1]);
+	bind_str(&p[2], user, user_len, &len[2]);
+	bind_str(&p[3], in->worker_id, in->worker_id_len, &len[3]);
+	bind_str(&p[4], in->worker_name, in->worker_name_len, &len[4]);
+	memset(&p[5], 0, sizeof(p[5]));
+	*units = in->units;
+	p[5].buffer_type = MYSQL_TYPE_LONG;
+	p[5].buffer = units;
+	p[5].is_unsigned = 1;
+	bind_str(&p[6], when, 23, &len[6]);	/* without the Z */
+	bind_str(&p[7], in->client_event_id, in->client_event_id_len, &len[7]);
+	bind_str(&p[8], in->idempotency_key, in->idempotency_key_len, &len[8]);
+	bind_str(&p[9], user, user_len, &len[9]);
+}
+
+/*
+ * Insert the record (see sql_insert for how the decision is made).
+ * *outcome says what happened; for INSERT_CREATED and INSERT_DUPLICATE
+ * *row is the stored row (for INSERT_CREATED, the one with record_id: it
+ * may be the commit of an earlier try whose answer the connection lost).
+ */
+enum db_status
+db_record_insert(const struct record_input *in, const char *user,
+    const char *record_id, enum db_insert *outcome, struct record_row *row)
+{
+	MYSQL_BIND		p[10];
+	unsigned long		len[10];
+	char			when[25];
+	uint32_t		units;
+	struct record_out	o;
+	enum db_status		st;
+
+	bind_insert(p, len, when, &units, in, user, record_id);
+	bind_record(&o, row);
+	st = execute(S_INSERT, p, o.out);
+	if (st == DB_ERROR && last_code == ER_BAD_NULL_ERROR) {
+		*outcome = INSERT_NO_SESSION;	/* the subquery found none */
+		return DB_OK;
+	}
+	if (st != DB_OK)
+		return st;
+	st = record_fetched(&o, stmts[S_INSERT],
+	    mysql_stmt_fetch(stmts[S_INSERT]));
+	mysql_stmt_free_result(stmts[S_INSERT]);
+	if (st == DB_NOT_FOUND) {
+		set_error(stmt_name[S_INSERT], 0, "no row returned");
+		return DB_ERROR;
+	}
+	if (st == DB_OK)
+		*outcome = strcmp(row->record_id, record_id) == 0 ?
+		    INSERT_CREATED : INSERT_DUPLICATE;
+	return st;
 }
 
 /* The record either of the request's unique keys names, if any. */

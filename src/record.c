@@ -111,9 +111,10 @@ explain(struct decision *d, const struct record_input *in, const char *user)
 }
 
 /*
- * Store the record or recognise it.  The fast path (a new record) is one
- * statement, db_record_insert(); its comment in db.c says why the decision
- * is race-free.  A duplicate costs one more read, to compare payloads.
+ * Store the record or recognise it: one statement, db_record_insert(), for
+ * a new record and for a duplicate (which hands back the stored row, to
+ * compare payloads); its comment in db.c says why the decision is
+ * race-free.
  */
 static void
 decide(struct decision *d, const struct record_input *in, const char *user)
@@ -121,7 +122,6 @@ decide(struct decision *d, const struct record_input *in, const char *user)
 	struct record_row	row;
 	enum db_insert		ins;
 	enum db_status		st;
-	uint64_t		row_id;
 	int			attempt;
 
 	if (rnd_record_id(d->record_id) == -1) {
@@ -131,7 +131,7 @@ decide(struct decision *d, const struct record_input *in, const char *user)
 	}
 	for (attempt = 0; attempt < DECIDE_ATTEMPTS; attempt++) {
 		if ((st = db_record_insert(in, user, d->record_id, &ins,
-		    &row_id)) != DB_OK) {
+		    &row)) != DB_OK) {
 			fault_from_db(d, st);
 			return;
 		}
@@ -140,14 +140,7 @@ decide(struct decision *d, const struct record_input *in, const char *user)
 			return;
 		}
 		if (ins == INSERT_DUPLICATE) {
-			st = db_record_by_id(row_id, &row);
-			if (st == DB_OK)
-				matched(d, in, &row);
-			else if (st == DB_NOT_FOUND) {
-				d->outcome = OUT_INTERNAL;
-				d->fault = "duplicate row not found by its id";
-			} else
-				fault_from_db(d, st);
+			matched(d, in, &row);
 			return;
 		}
 		if (!explain(d, in, user))

@@ -79,7 +79,7 @@ typedef int (*db_record_fn)(const struct record_row *, void *);
 /* Outcome of the one-statement insert. */
 enum db_insert {
 	INSERT_CREATED,		/* a new row */
-	INSERT_DUPLICATE,	/* a unique key matched the row *row_id */
+	INSERT_DUPLICATE,	/* a unique key matched the stored row *row */
 	INSERT_NO_SESSION,	/* no open session owned by the user: nothing stored */
 	INSERT__MAX
 };
@@ -91,8 +91,7 @@ int		db_probe(const struct config *, char *err, size_t errsz);
 int		db_node_name(int i, char *buf, size_t bufsz);
 void		db_close(void);
 enum db_status	db_record_insert(const struct record_input *, const char *user,
-		    const char *record_id, enum db_insert *, uint64_t *row_id);
-enum db_status	db_record_by_id(uint64_t id, struct record_row *);
+		    const char *record_id, enum db_insert *, struct record_row *row);
 enum db_status	db_record_by_keys(const struct record_input *, const char *user,
 		    struct record_row *);
 enum db_status	db_session_get(const char *session_id, struct session_row *);

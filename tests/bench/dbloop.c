@@ -39,6 +39,14 @@
 #include <mysql.h>
 
 /* Keep in step with sql_insert in src/db.c (tests/bench/run compares). */
+#define MS(col)	"CAST(UNIX_TIMESTAMP(" col ") * 1000 AS SIGNED)"
+
+#define RECORD_COLUMNS \
+    "id, record_id, session_id, worker_id, worker_name, units, " \
+    MS("recorded_at_utc") ", client_event_id, idempotency_key, auth0_id, " \
+    MS("created_at_utc")
+
+
 static const char sql_insert[] =
     "INSERT INTO production_records (record_id, session_id, worker_id,"
     " worker_name, units, recorded_at_utc, client_event_id,"
@@ -46,7 +54,8 @@ static const char sql_insert[] =
     " VALUES (?, (SELECT session_id FROM production_sessions"
     " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'"
     " LOCK IN SHARE MODE), ?, ?, ?, ?, ?, ?, ?)"
-    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
+    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"
+    " RETURNING " RECORD_COLUMNS;
 
 /* The machine ceiling's table and statement (--ceiling). */
 static const char ceiling_table[] =
@@ -200,6 +209,25 @@ fill(struct loop *l, const struct args *a, int idx, uint64_t n)
 	    "dbevt-%s.%d-%llu", a->tag, idx, (unsigned long long)n);
 }
 
+/*
+ * The rows the statement just run stored: its affected rows, or for
+ * sql_insert (RETURNING the row) the rows it returned; (my_ulonglong)-1 when
+ * they could not be read.
+ */
+static my_ulonglong
+stored(MYSQL_STMT *st)
+{
+	my_ulonglong	n;
+
+	if (mysql_stmt_field_count(st) == 0)
+		return mysql_stmt_affected_rows(st);
+	if (mysql_stmt_store_result(st) != 0)
+		return (my_ulonglong)-1;
+	n = mysql_stmt_num_rows(st);
+	mysql_stmt_free_result(st);
+	return n;
+}
+
 /* One connection's loop; never returns. */
 static void
 child(int idx, const struct args *a, struct shared *sh)
@@ -270,7 +298,7 @@ child(int idx, const struct args *a, struct shared *sh)
 				    mysql_stmt_error(st));
 			continue;
 		}
-		if ((affected = mysql_stmt_affected_rows(st)) != 1) {
+		if ((affected = stored(st)) != 1) {
 			if (sh->failed[idx]++ == 0)
 				fprintf(stderr, "dbloop: the statement stored "
 				    "no new row (affected rows %llu)\n",

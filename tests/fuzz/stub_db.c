@@ -111,7 +111,7 @@ db_close(void)
 
 enum db_status
 db_record_insert(const struct record_input *in, const char *user,
-    const char *record_id, enum db_insert *ins, uint64_t *row_id)
+    const char *record_id, enum db_insert *ins, struct record_row *r)
 {
 	char	c = answer();
 
@@ -121,17 +121,8 @@ db_record_insert(const struct record_input *in, const char *user,
 	memcpy(db.record_id, record_id, RECORD_ID_LEN + 1);
 	*ins = c == 'd' ? INSERT_DUPLICATE : c == 's' ? INSERT_NO_SESSION :
 	    INSERT_CREATED;
-	*row_id = 7;
-	return status_of(c);
-}
-
-enum db_status
-db_record_by_id(uint64_t id, struct record_row *r)
-{
-	char	c = answer();
-
-	(void)id;
-	make_row(r, c);
+	if (*ins == INSERT_DUPLICATE)
+		make_row(r, answer());
 	return status_of(c);
 }
 
