@@ -904,7 +904,7 @@ fetch_record(enum stmt_id id, MYSQL_BIND *params, struct record_row *r)
 	return st;
 }
 
-/* Bind sql_insert's parameters (len: 10 lengths, when: 24 bytes). */
+/* Bind sql_insert's parameters; when and units are the buffers they use. */
 static void
 bind_insert(MYSQL_BIND p[10], unsigned long len[10], char when[25],
     uint32_t *units, const struct record_input *in, const char *user,
