@@ -317,25 +317,30 @@ bench_group() {
 	ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'
 }
 
-# Stop lighttpd $1 (default $B_WEB_PID; it stops its FastCGI master, which
-# stops its workers), then anything of its process group still there.
-bench_web_stop() {
-	local pid=${1:-$B_WEB_PID} waited=0 left rest='' w
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	while :; do
-		left=$(bench_group "$pid")
-		[ -z "$left" ] && break
+# Wait up to 15 s for process group $1 ($2 names it in a note) to be gone
+# after a SIGTERM, then SIGKILL what is left of it.
+bench_group_gone() {
+	local waited=0 left
+	while left=$(bench_group "$1") && [ -n "$left" ]; do
 		if [ "$waited" -ge 75 ]; then
-			bench_note "killing what is left of lighttpd's group: $left"
+			bench_note "killing what is left of $2: $left"
 			# shellcheck disable=SC2086
 			kill -KILL $left 2>/dev/null || true
 			sleep 0.2
-			break
+			return
 		fi
 		sleep 0.2
 		waited=$((waited + 1))
 	done
+}
+
+# Stop lighttpd $1 (default $B_WEB_PID; it stops its FastCGI master, which
+# stops its workers), then anything of its process group still there.
+bench_web_stop() {
+	local pid=${1:-$B_WEB_PID} rest='' w
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	bench_group_gone "$pid" "lighttpd's group"
 	wait "$pid" 2>/dev/null || true
 	[ "$pid" != "$B_WEB_PID" ] || B_WEB_PID=
 	for w in $B_WEB_PIDS; do
@@ -429,21 +434,10 @@ bench_peer_spawn() {
 # Stop the process group $1 a peer or its lighttpd runs in: SIGTERM to the
 # group, then SIGKILL to what is left after 15 s.
 bench_peer_stop() {
-	local g=$1 waited=0 left rest='' x
+	local g=$1 rest='' x
 	[ -n "$g" ] || return 0
 	kill -TERM -- "-$g" 2>/dev/null || true
-	while :; do
-		left=$(bench_group "$g")
-		[ -z "$left" ] && break
-		if [ "$waited" -ge 75 ]; then
-			bench_note "killing what is left of group $g: $left"
-			kill -KILL -- "-$g" 2>/dev/null || true
-			sleep 0.2
-			break
-		fi
-		sleep 0.2
-		waited=$((waited + 1))
-	done
+	bench_group_gone "$g" "group $g"
 	wait "$g" 2>/dev/null || true
 	for x in $B_PEER_GROUPS; do
 		[ "$x" = "$g" ] || rest+=" $x"
