@@ -1,5 +1,4 @@
 /* fcgi.c: the accept loop; request in, response out (the only user of libfcgi). */
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -11,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -33,7 +31,6 @@ static volatile sig_atomic_t	stopping;
 static int			peer_timeout;	/* seconds, from the config */
 static int			draining;	/* serving the last of the
 						   backlog: keep no connection */
-static int			listen_ep = -1;	/* wait_for_connection's */
 
 /*
  * From the SIGTERM/SIGINT handler: leave the accept loop.  The stop signals
@@ -330,41 +327,6 @@ wait_for_work(int fd, const struct timespec *timeout, const sigset_t *waitmask)
 }
 
 /*
- * Wait for a connection on the listening socket, which every worker of the
- * pool shares.  With ppoll each new connection woke every idle worker, and
- * all but one found nothing to accept: at 8 workers on 2 CPUs that doubled
- * the CPU of a rejected token (tests/bench/run, phase 6).  The socket sits
- * in an epoll set of this process's own with EPOLLEXCLUSIVE, so that the
- * kernel wakes one waiting worker (or a few) per connection.  Should that
- * set not be made, ppoll does as before.
- */
-static enum wait
-wait_for_connection(int listen_fd, const sigset_t *waitmask)
-{
-	static int		failed;
-	struct epoll_event	ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
-	int			n;
-
-	if (listen_ep == -1 && !failed &&
-	    ((listen_ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    epoll_ctl(listen_ep, EPOLL_CTL_ADD, listen_fd, &ev) == -1)) {
-		log_warn("epoll on the FastCGI socket; waiting with poll");
-		if (listen_ep != -1)
-			(void)close(listen_ep);
-		listen_ep = -1;
-		failed = 1;
-	}
-	if (listen_ep == -1)
-		return wait_for_work(listen_fd, NULL, waitmask);
-	if ((n = epoll_pwait(listen_ep, &ev, 1, -1, waitmask)) > 0)
-		return WAIT_READY;
-	if (n == -1 && errno == EINTR)
-		return WAIT_SIGNAL;
-	log_warn("epoll_pwait on the FastCGI socket");
-	return WAIT_ERROR;
-}
-
-/*
  * Block the stop signals (they stay pending while a request is served) and
  * make the listening socket non-blocking: every worker of the pool wakes
  * for a new connection and the ones that lose the race must not block in
@@ -557,7 +519,7 @@ take_request(int listen_fd, FCGX_Request *fr, const sigset_t *waitmask)
 	case NEXT_ERROR:
 		return -1;
 	case NEXT_EMPTY:
-		return wait_for_connection(listen_fd, waitmask) == WAIT_ERROR ?
+		return wait_for_work(listen_fd, NULL, waitmask) == WAIT_ERROR ?
 		    -1 : 0;
 	default:
 		return 0;

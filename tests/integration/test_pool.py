@@ -752,30 +752,6 @@ class Standalone(_PoolBase):
         self.addCleanup(p.stop)
         self.assertEqual(len(p.workers()), want)
 
-    def test_a_connection_wakes_one_idle_worker(self):
-        """Idle workers wait on the socket they share; a new connection
-        wakes one of them, not all (the herd cost CPU on every request):
-        counted by the workers' voluntary context switches over requests
-        sent one at a time."""
-        def switches(pid):
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("voluntary_ctxt_switches:"):
-                        return int(line.split()[1])
-            return 0
-        p = self.pool(workers=8)
-        time.sleep(0.5)             # every worker in its wait
-        pids = p.workers()
-        before = {pid: switches(pid) for pid in pids}
-        n = 40
-        for _ in range(n):
-            p.request("GET", "/api/__ready__")
-        woken = sum(switches(pid) - before[pid] for pid in pids)
-        self.assertGreaterEqual(woken, n, "each request woke a worker")
-        self.assertLess(woken, n * len(pids) / 2,
-                        "%d wake-ups of %d workers for %d connections"
-                        % (woken, len(pids), n))
-
     def test_workers_0_serves_alone(self):
         p = Pool(self.H, workers=0)
         p.start(wait=False)
