@@ -1,7 +1,15 @@
 /*
- * auth.c: bearer token -> user id.  The only user of libjwt and OpenSSL
- * (with its token cache, tokcache.c); CONTRACT section 2 is the rule book.
+ * auth.c: bearer token -> user id.  With keys.c the only user of libjwt
+ * and OpenSSL (with its token cache, tokcache.c); CONTRACT sections 2 and
+ * 10 are the rule book.
+ *
+ * A token is checked here in this order: its shape, its header (alg
+ * allowed, typ, kid), its signature with OpenSSL against the HMAC secret or
+ * a public key built once at load (keys.c), and only then its claims,
+ * which libjwt reads (see claims()).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,59 +17,49 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
 #include <openssl/params.h>
-#include <openssl/pem.h>
 
 #include <jwt.h>
 
 #include "auth.h"
+#include "b64.h"
 #include "json.h"
+#include "keys.h"
+#include "log.h"
 #include "tokcache.h"
 
 #define HEADER_JSON_MAX	((AUTH_TOKEN_MAX / 4) * 3)	/* decoded header bound */
 #define HEADER_DEPTH_MAX	8	/* nesting accepted inside the header */
-#define RSA_BITS_MIN		2048	/* smaller RSA keys are refused */
+#define SIG_MAX			1024	/* bytes of an 8192-bit RSA signature */
 
-enum alg_family {
-	FAM_HMAC,		/* key: the shared secret */
-	FAM_RSA,		/* key: the PEM public key, type RSA */
-	FAM_EC			/* key: the PEM public key, type EC */
+/* A key set file as it was when last read: a change is a reason to read it. */
+struct stamp {
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec	mtime;
 };
 
-/* One row per enum cfg_alg, in its order. */
-static const struct alg_info {
-	const char	*name;		/* the header's "alg", exact case */
-	jwt_alg_t	 jwt_alg;	/* what jwt_get_alg() reports */
-	enum alg_family	 family;
-	int		 curve;		/* FAM_EC: the NID the key must use */
-	size_t		 secret_min;	/* FAM_HMAC: bytes of the hash, the
-					   shortest secret (RFC 7518 3.2) */
-} algs[ALG__MAX] = {
-	[ALG_HS256] = { "HS256", JWT_ALG_HS256, FAM_HMAC, NID_undef, 32 },
-	[ALG_HS384] = { "HS384", JWT_ALG_HS384, FAM_HMAC, NID_undef, 48 },
-	[ALG_HS512] = { "HS512", JWT_ALG_HS512, FAM_HMAC, NID_undef, 64 },
-	[ALG_RS256] = { "RS256", JWT_ALG_RS256, FAM_RSA, NID_undef, 0 },
-	[ALG_RS384] = { "RS384", JWT_ALG_RS384, FAM_RSA, NID_undef, 0 },
-	[ALG_RS512] = { "RS512", JWT_ALG_RS512, FAM_RSA, NID_undef, 0 },
-	[ALG_ES256] = { "ES256", JWT_ALG_ES256, FAM_EC, NID_X9_62_prime256v1, 0 },
-	[ALG_ES384] = { "ES384", JWT_ALG_ES384, FAM_EC, NID_secp384r1, 0 },
-	[ALG_ES512] = { "ES512", JWT_ALG_ES512, FAM_EC, NID_secp521r1, 0 },
+/* The keys a configuration names, built once (auth_prepare). */
+struct auth_keys {
+	struct keyset	*pem;		/* PRODREC_JWT_PUBLIC_KEY_FILE's key */
+	struct keyset	*jwks;		/* PRODREC_JWT_JWKS_FILE's keys */
+	struct stamp	 stamp;		/* the key set file when read (or last
+					   tried); all zero while unreadable */
+	time_t		 checked;	/* when the file was last looked at */
 };
 
-/* What auth_init() keeps; the strings belong to the caller's config. */
+/* What auth_install() keeps; the strings belong to the caller's config. */
 static struct {
-	const struct config	*cfg;		/* NULL until auth_init() succeeds */
+	const struct config	*cfg;		/* NULL until installed */
 	const char		*user_claim;	/* cfg's, or "sub" */
+	struct auth_keys	*keys;
 	EVP_MAC_CTX		*hmac[3];	/* HS256/384/512 keyed with the
 						   secret, made on first use */
 } auth;
-
-static const char *const hmac_digest[3] = { "SHA256", "SHA384", "SHA512" };
 
 /* A cursor over the decoded token header. */
 struct scan {
@@ -69,123 +67,166 @@ struct scan {
 	const char	*end;
 };
 
-/* The two header members this module looks at. */
+/* The header members this module looks at. */
+enum jose_member { J_ALG, J_TYP, J_KID, J_CRIT, J__MAX };
+static const char *const jose_names[J__MAX] = { "alg", "typ", "kid", "crit" };
+
+/* Where each member's value is: into the decoded header, or NULL. */
 struct jose {
-	const char	*alg;		/* points into the decoded header, or NULL */
-	size_t		 alg_len;
-	const char	*typ;		/* likewise */
-	size_t		 typ_len;
+	const char	*val[J__MAX];
+	size_t		 len[J__MAX];
 };
 
-/*
- * Check that the public key PEM in cfg holds a key that algorithm a can
- * use.  Returns 0, or -1 with one sentence in err.
- */
-static int
-check_public_key(const struct config *cfg, enum cfg_alg a, char *err,
-    size_t errsz)
-{
-	const struct alg_info	*ai = &algs[a];
-	BIO			*bio = NULL;
-	EVP_PKEY		*pkey = NULL;
-	char			 group[64];
-	size_t			 grouplen;
-	int			 type;
+/* The token types accepted (CONTRACT 10; RFC 7515 4.1.9 for "application/"). */
+static const char *const typs[] = {
+	"JWT", "at+jwt", "application/jwt", "application/at+jwt",
+};
 
-	if (cfg->jwt_public_key == NULL || cfg->jwt_public_key_len == 0) {
-		snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, which needs "
-		    "PRODREC_JWT_PUBLIC_KEY_FILE", ai->name);
-		goto fail;
-	}
-	if (cfg->jwt_public_key_len > INT_MAX) {
-		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE is too large");
-		goto fail;
-	}
-	if ((bio = BIO_new_mem_buf(cfg->jwt_public_key,
-	    (int)cfg->jwt_public_key_len)) == NULL) {
-		snprintf(err, errsz, "out of memory reading the public key");
-		goto fail;
-	}
-	if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
-		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE does not hold "
-		    "a PEM public key (BEGIN PUBLIC KEY)");
-		goto fail;
-	}
-	type = EVP_PKEY_get_base_id(pkey);
-	if (ai->family == FAM_RSA && type != EVP_PKEY_RSA) {
-		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE does not hold "
-		    "an RSA public key, which %s needs", ai->name);
-		goto fail;
-	}
-	if (ai->family == FAM_RSA && EVP_PKEY_get_bits(pkey) < RSA_BITS_MIN) {
-		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE holds a "
-		    "%d-bit RSA key; %s needs at least %d bits",
-		    EVP_PKEY_get_bits(pkey), ai->name, RSA_BITS_MIN);
-		goto fail;
-	}
-	if (ai->family == FAM_EC && type != EVP_PKEY_EC) {
-		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE does not hold "
-		    "an EC public key, which %s needs", ai->name);
-		goto fail;
-	}
-	if (ai->family == FAM_EC && (EVP_PKEY_get_group_name(pkey, group,
-	    sizeof(group), &grouplen) != 1 || OBJ_sn2nid(group) != ai->curve)) {
-		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE holds an EC "
-		    "key on a curve other than %s, which %s needs",
-		    OBJ_nid2sn(ai->curve), ai->name);
-		goto fail;
-	}
-	EVP_PKEY_free(pkey);
-	BIO_free(bio);
-	return 0;
-fail:
-	EVP_PKEY_free(pkey);
-	BIO_free(bio);
-	return -1;
+/* Same file, same contents as far as stat(2) can tell? */
+static int
+same_stamp(const struct stamp *a, const struct stat *st)
+{
+	return a->dev == st->st_dev && a->ino == st->st_ino &&
+	    a->size == st->st_size && a->mtime.tv_sec == st->st_mtim.tv_sec &&
+	    a->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void
+set_stamp(struct stamp *a, const struct stat *st)
+{
+	memset(a, 0, sizeof(*a));
+	if (st == NULL)
+		return;
+	a->dev = st->st_dev;
+	a->ino = st->st_ino;
+	a->size = st->st_size;
+	a->mtime = st->st_mtim;
 }
 
 /*
- * Check the token settings of cfg once, at start, and keep a pointer to
- * cfg (which must outlive this module's use).  Returns 0, or -1 with one
- * sentence in err.
+ * Read and build the key set of path.  *st is the file as it was read.
+ * Returns the set, or NULL with one sentence in err.
  */
-int
-auth_init(const struct config *cfg, char *err, size_t errsz)
+static struct keyset *
+jwks_read(const char *path, struct stat *st, char *err, size_t errsz)
+{
+	struct keyset	*ks;
+	char		*text, why[400];
+	size_t		 len;
+
+	if ((text = cfg_read_file(path, JWKS_FILE_MAX, &len, st, err, errsz,
+	    "PRODREC_JWT_JWKS_FILE")) == NULL)
+		return NULL;
+	if ((ks = keyset_from_jwks(text, len, why, sizeof(why))) == NULL)
+		snprintf(err, errsz, "PRODREC_JWT_JWKS_FILE %s: %s", path, why);
+	free(text);
+	return ks;
+}
+
+void
+auth_keys_free(struct auth_keys *k)
+{
+	if (k == NULL)
+		return;
+	keyset_free(k->pem);
+	keyset_free(k->jwks);
+	free(k);
+}
+
+/*
+ * Does every RS and ES algorithm cfg allows have a key: the PEM key, which
+ * alone must fit each (as before key sets), or with a key set, the PEM key
+ * or a key of the set?  Returns 0, or -1 with one sentence in err.
+ */
+static int
+check_coverage(const struct config *cfg, const struct auth_keys *k,
+    char *err, size_t errsz)
+{
+	const char	*why = NULL;
+	enum cfg_alg	 a;
+	size_t		 fits;
+	int		 pem_fits;
+
+	for (a = 0; a < ALG__MAX; a++) {
+		if ((cfg->jwt_algs & (1u << a)) == 0 ||
+		    alg_info(a)->family == FAM_HMAC)
+			continue;
+		if (k->pem == NULL && k->jwks == NULL) {
+			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, which "
+			    "needs PRODREC_JWT_PUBLIC_KEY_FILE or "
+			    "PRODREC_JWT_JWKS_FILE", alg_info(a)->name);
+			return -1;
+		}
+		pem_fits = k->pem != NULL && pubkey_fits(keyset_key(k->pem,
+		    0), a, &why);
+		if (k->jwks == NULL && !pem_fits) {
+			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, but "
+			    "PRODREC_JWT_PUBLIC_KEY_FILE does not fit it: %s",
+			    alg_info(a)->name, why);
+			return -1;
+		}
+		(void)keyset_only_fit(k->jwks, a, &fits);
+		if (k->jwks != NULL && !pem_fits && fits == 0) {
+			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, but "
+			    "no key of PRODREC_JWT_JWKS_FILE fits it",
+			    alg_info(a)->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Build the public keys cfg names.  Returns 0, or -1 with err set. */
+static int
+build_keys(const struct config *cfg, struct auth_keys *k, char *err,
+    size_t errsz)
+{
+	struct stat	st;
+	char		why[400];
+
+	if (cfg->jwt_public_key != NULL && (k->pem = keyset_from_pem(
+	    cfg->jwt_public_key, cfg->jwt_public_key_len, why,
+	    sizeof(why))) == NULL) {
+		snprintf(err, errsz, "PRODREC_JWT_PUBLIC_KEY_FILE %s", why);
+		return -1;
+	}
+	if (cfg->jwt_jwks_file != NULL) {
+		if ((k->jwks = jwks_read(cfg->jwt_jwks_file, &st, err,
+		    errsz)) == NULL)
+			return -1;
+		set_stamp(&k->stamp, &st);
+	}
+	return check_coverage(cfg, k, err, errsz);
+}
+
+/* Check the settings of cfg that are not about keys.  0, or -1 with err. */
+static int
+check_settings(const struct config *cfg, char *err, size_t errsz)
 {
 	enum cfg_alg	a;
 
-	auth.cfg = NULL;
-	if (cfg == NULL) {
-		snprintf(err, errsz, "no configuration");
-		return -1;
-	}
 	if (cfg->jwt_algs == 0 || (cfg->jwt_algs >> ALG__MAX) != 0) {
 		snprintf(err, errsz, "PRODREC_JWT_ALGS names no usable algorithm");
 		return -1;
 	}
-	for (a = 0; a < ALG__MAX; a++) {
+	for (a = ALG_HS256; a <= ALG_HS512; a++) {
 		if ((cfg->jwt_algs & (1u << a)) == 0)
 			continue;
-		if (algs[a].family != FAM_HMAC) {
-			if (check_public_key(cfg, a, err, errsz) == -1)
-				return -1;
-			continue;
-		}
 		if (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0) {
 			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, which "
 			    "needs PRODREC_JWT_SECRET or PRODREC_JWT_SECRET_FILE",
-			    algs[a].name);
+			    alg_info(a)->name);
 			return -1;
 		}
 		if (cfg->jwt_secret_len > INT_MAX) {
 			snprintf(err, errsz, "the PRODREC_JWT_SECRET is too long");
 			return -1;
 		}
-		if (cfg->jwt_secret_len < algs[a].secret_min) {
+		if (cfg->jwt_secret_len < alg_info(a)->size) {
 			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, whose "
 			    "secret must be at least %zu bytes (RFC 7518 3.2); "
-			    "the one given has %zu", algs[a].name,
-			    algs[a].secret_min, cfg->jwt_secret_len);
+			    "the one given has %zu", alg_info(a)->name,
+			    alg_info(a)->size, cfg->jwt_secret_len);
 			return -1;
 		}
 	}
@@ -200,10 +241,59 @@ auth_init(const struct config *cfg, char *err, size_t errsz)
 		    "and PRODREC_JWT_USER_CLAIM must not be empty when set");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Check the token settings of cfg and build its keys (reading the key set
+ * file), without changing what is in force.  Returns the keys for
+ * auth_install(), or NULL with one sentence in err.
+ */
+struct auth_keys *
+auth_prepare(const struct config *cfg, char *err, size_t errsz)
+{
+	struct auth_keys	*k;
+
+	if (cfg == NULL) {
+		snprintf(err, errsz, "no configuration");
+		return NULL;
+	}
+	if (check_settings(cfg, err, errsz) == -1)
+		return NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (build_keys(cfg, k, err, errsz) == -1) {
+		auth_keys_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/*
+ * Put cfg and its prepared keys k in force (this module keeps both; cfg
+ * must outlive its use).  Tokens checked before are forgotten.
+ */
+void
+auth_install(const struct config *cfg, struct auth_keys *k)
+{
 	auth_free();
 	auth.user_claim = cfg->jwt_user_claim != NULL ?
 	    cfg->jwt_user_claim : "sub";
+	auth.keys = k;
 	auth.cfg = cfg;
+}
+
+/* auth_prepare() and auth_install() at once.  0, or -1 with err set. */
+int
+auth_init(const struct config *cfg, char *err, size_t errsz)
+{
+	struct auth_keys	*k;
+
+	if ((k = auth_prepare(cfg, err, errsz)) == NULL)
+		return -1;
+	auth_install(cfg, k);
 	return 0;
 }
 
@@ -215,11 +305,75 @@ auth_free(void)
 
 	auth.cfg = NULL;
 	auth.user_claim = NULL;
+	auth_keys_free(auth.keys);
+	auth.keys = NULL;
 	for (i = 0; i < 3; i++) {
 		EVP_MAC_CTX_free(auth.hmac[i]);
 		auth.hmac[i] = NULL;
 	}
 	tokcache_clear();
+}
+
+/* The public keys in force, one line each, on fp (--check-config). */
+void
+auth_report(FILE *fp)
+{
+	if (auth.keys == NULL)
+		return;
+	keyset_report(auth.keys->pem, "PRODREC_JWT_PUBLIC_KEY_FILE", fp);
+	keyset_report(auth.keys->jwks, "PRODREC_JWT_JWKS_FILE", fp);
+}
+
+/* Warn about each RS/ES algorithm allowed that no key in force fits now. */
+static void
+warn_uncovered(void)
+{
+	char	err[256];
+
+	if (check_coverage(auth.cfg, auth.keys, err, sizeof(err)) == -1)
+		log_warnx("%s: tokens of it are refused until a key fits", err);
+}
+
+/*
+ * Read the key set file again when it changed (another file renamed over
+ * it, or new contents), looking at most once a second.  A file that no
+ * longer reads or builds is logged once, and the keys in use are kept.
+ * Tokens checked with the old keys are forgotten with them.
+ */
+static void
+jwks_refresh(time_t now)
+{
+	struct auth_keys	*k = auth.keys;
+	struct keyset		*ks;
+	struct stat		 st;
+	char			 err[512];
+
+	if (auth.cfg->jwt_jwks_file == NULL || k->checked == now)
+		return;
+	k->checked = now;
+	if (stat(auth.cfg->jwt_jwks_file, &st) == -1) {
+		if (k->stamp.ino != 0)
+			log_warnx("PRODREC_JWT_JWKS_FILE %s: %s; keeping the "
+			    "keys in use (%zu)", auth.cfg->jwt_jwks_file,
+			    strerror(errno), keyset_size(k->jwks));
+		set_stamp(&k->stamp, NULL);
+		return;
+	}
+	if (same_stamp(&k->stamp, &st))
+		return;
+	ks = jwks_read(auth.cfg->jwt_jwks_file, &st, err, sizeof(err));
+	set_stamp(&k->stamp, &st);
+	if (ks == NULL) {
+		log_warnx("%s; keeping the keys in use (%zu)", err,
+		    keyset_size(k->jwks));
+		return;
+	}
+	keyset_free(k->jwks);
+	k->jwks = ks;
+	tokcache_clear();
+	log_warnx("PRODREC_JWT_JWKS_FILE %s read again: %zu keys in use",
+	    auth.cfg->jwt_jwks_file, keyset_size(ks));
+	warn_uncovered();
 }
 
 /*
@@ -248,23 +402,6 @@ bearer_token(const char *authorization, const char **tok)
 	return (size_t)(end - p);
 }
 
-/* The value of base64url character c, or -1. */
-static int
-b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /*
  * Check that tok is three non-empty unpadded base64url segments and return
  * the length of the first one, or 0 when it is malformed.
@@ -276,7 +413,7 @@ token_shape(const char *tok, size_t len)
 
 	for (i = 0; i <= len; i++) {
 		if (i < len && tok[i] != '.') {
-			if (b64url_value((unsigned char)tok[i]) == -1)
+			if (b64_value((unsigned char)tok[i], B64_URL) == -1)
 				return 0;
 			continue;
 		}
@@ -289,31 +426,6 @@ token_shape(const char *tok, size_t len)
 	}
 	return seg == 3 ? first : 0;
 }
-
-/*
- * Decode len base64url characters of in into out (room for len * 3 / 4
- * bytes).  The characters were checked by token_shape().  Returns the
- * number of bytes written.
- */
-static size_t
-b64url_decode(const char *in, size_t len, char *out)
-{
-	unsigned long	bits = 0;
-	size_t		i, n = 0;
-	int		nbits = 0;
-
-	for (i = 0; i < len; i++) {
-		bits = ((bits << 6) |
-		    (unsigned)b64url_value((unsigned char)in[i])) & 0xffff;
-		nbits += 6;
-		if (nbits >= 8) {
-			nbits -= 8;
-			out[n++] = (char)((bits >> nbits) & 0xff);
-		}
-	}
-	return n;
-}
-
 
 /* Skip JSON white space. */
 static void
@@ -414,15 +526,15 @@ scan_value(struct scan *s, int depth)
 
 /*
  * Read one member of the header object at s->p and note it in h when it
- * is "alg" or "typ".  A value that is not a plain string (no escapes) is
- * noted as "", which no check accepts.  Returns 0 or -1.
+ * is one of jose_names.  A value that is not a plain string (no escapes)
+ * is noted as "", which no check accepts.  Returns 0 or -1.
  */
 static int
 scan_member(struct scan *s, struct jose *h)
 {
-	const char	*key, *val = "", **slot = NULL;
-	size_t		 keylen, vallen = 0, *slotlen = NULL;
-	int		 escaped;
+	const char	*key, *val = "";
+	size_t		 keylen, vallen = 0;
+	int		 escaped, m;
 
 	/* Escaped names could spell "alg" in a way this scan would miss. */
 	if (scan_string(s, &key, &keylen, &escaped) == -1 || escaped)
@@ -440,27 +552,24 @@ scan_member(struct scan *s, struct jose *h)
 		}
 	} else if (scan_value(s, 1) == -1)
 		return -1;
-	if (keylen == 3 && memcmp(key, "alg", 3) == 0) {
-		slot = &h->alg;
-		slotlen = &h->alg_len;
-	} else if (keylen == 3 && memcmp(key, "typ", 3) == 0) {
-		slot = &h->typ;
-		slotlen = &h->typ_len;
-	}
-	if (slot == NULL)
+	for (m = 0; m < J__MAX; m++)
+		if (strlen(jose_names[m]) == keylen &&
+		    memcmp(jose_names[m], key, keylen) == 0)
+			break;
+	if (m == J__MAX)
 		return 0;
-	if (*slot != NULL)
+	if (h->val[m] != NULL)
 		return -1;	/* twice: parsers disagree on which wins */
-	*slot = val;
-	*slotlen = vallen;
+	h->val[m] = val;
+	h->len[m] = vallen;
 	return 0;
 }
 
 /*
- * Find "alg" and "typ" in the header object json (jsonlen bytes).  The
- * header is refused when it is not one object, when a member name holds an
- * escape, or when alg or typ appears twice, so that what is found here is
- * what libjwt finds too.  Returns 0 or -1.
+ * Find the members of jose_names in the header object json (jsonlen
+ * bytes).  The header is refused when it is not one object, when a member
+ * name holds an escape, or when one of those members appears twice.
+ * Returns 0 or -1.
  */
 static int
 scan_header(const char *json, size_t jsonlen, struct jose *h)
@@ -494,42 +603,190 @@ scan_header(const char *json, size_t jsonlen, struct jose *h)
 	return s.p == s.end ? 0 : -1;
 }
 
+/* Is typ[0..len) one of typs[] (any case)? */
+static int
+typ_ok(const char *typ, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(typs) / sizeof(typs[0]); i++)
+		if (strlen(typs[i]) == len && strncasecmp(typs[i], typ, len) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Read the header of tok (its first segment is hlen characters) and find
- * its algorithm among the allowed ones, before any key is used.  Returns
- * the algorithm, or ALG__MAX with *why set.
+ * Read the header of tok (its first segment is hlen characters) into h
+ * and find its algorithm among the allowed ones, before any key is used.
+ * The decoded header is kept in json (HEADER_JSON_MAX + 1 bytes), where h
+ * points.  Returns the algorithm, or ALG__MAX with *why set.
  */
 static enum cfg_alg
-header_alg(const char *tok, size_t hlen, const char **why)
+read_header(const char *tok, size_t hlen, char *json, struct jose *h,
+    const char **why)
 {
-	char		 json[HEADER_JSON_MAX + 1];
-	struct jose	 h;
 	size_t		 len;
 	enum cfg_alg	 a;
 
-	len = b64url_decode(tok, hlen, json);
-	json[len] = '\0';
-	if (scan_header(json, len, &h) == -1) {
+	if (b64_decode(tok, hlen, B64_URL, (unsigned char *)json,
+	    HEADER_JSON_MAX, &len) == -1 || scan_header(json, len, h) == -1) {
 		*why = "malformed token header";
 		return ALG__MAX;
 	}
-	if (h.alg == NULL) {
+	if (h->val[J_ALG] == NULL) {
 		*why = "missing alg header";
 		return ALG__MAX;
 	}
-	/* libjwt refuses other types inside jwt_decode(); say why here. */
-	if (h.typ != NULL && (h.typ_len != 3 ||
-	    strncasecmp(h.typ, "JWT", 3) != 0)) {
-		*why = "token type is not JWT";
+	if (h->val[J_TYP] != NULL && !typ_ok(h->val[J_TYP], h->len[J_TYP])) {
+		*why = "token type is neither JWT nor at+jwt";
+		return ALG__MAX;
+	}
+	/* RFC 7515 4.1.11: extensions this program does not know. */
+	if (h->val[J_CRIT] != NULL) {
+		*why = "crit header not supported";
 		return ALG__MAX;
 	}
 	for (a = 0; a < ALG__MAX; a++)
 		if ((auth.cfg->jwt_algs & (1u << a)) != 0 &&
-		    strlen(algs[a].name) == h.alg_len &&
-		    memcmp(algs[a].name, h.alg, h.alg_len) == 0)
+		    strlen(alg_info(a)->name) == h->len[J_ALG] &&
+		    memcmp(alg_info(a)->name, h->val[J_ALG], h->len[J_ALG]) == 0)
 			return a;
 	*why = "algorithm not allowed";
 	return ALG__MAX;
+}
+
+/*
+ * The public key for a token of algorithm a with header h (CONTRACT 10):
+ * with a kid and a key set, the set's key of that kid; else the PEM key;
+ * else the one key of the set that fits a.  Returns it, or NULL with *why
+ * set.
+ */
+static const struct pubkey *
+choose_key(const struct jose *h, enum cfg_alg a, const char **why)
+{
+	const struct auth_keys	*k = auth.keys;
+	const struct pubkey	*key;
+	size_t			 fits;
+
+	if (h->val[J_KID] != NULL && k->jwks != NULL) {
+		key = keyset_by_kid(k->jwks, h->val[J_KID], h->len[J_KID]);
+		if (key == NULL) {
+			*why = "no key has the token's kid";
+			return NULL;
+		}
+	} else if (k->pem != NULL)
+		key = keyset_key(k->pem, 0);
+	else if ((key = keyset_only_fit(k->jwks, a, &fits)) == NULL) {
+		*why = fits == 0 ? "no key fits the token's alg" :
+		    "no kid, and more than one key fits the token's alg";
+		return NULL;
+	}
+	return pubkey_fits(key, a, why) ? key : NULL;
+}
+
+/* The HMAC of algorithm a keyed with the secret, made once per process. */
+static EVP_MAC_CTX *
+hmac_ctx(enum cfg_alg a)
+{
+	OSSL_PARAM	 params[2];
+	EVP_MAC		*mac;
+	EVP_MAC_CTX	*ctx;
+	int		 i = (int)(a - ALG_HS256);
+
+	if (auth.hmac[i] != NULL)
+		return auth.hmac[i];
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	ctx = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)alg_info(a)->digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx == NULL || !EVP_MAC_init(ctx, (const unsigned char *)
+	    auth.cfg->jwt_secret, auth.cfg->jwt_secret_len, params)) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return auth.hmac[i] = ctx;
+}
+
+/* Is sig the HMAC of data (len bytes) with algorithm a?  1 or 0. */
+static int
+hmac_verify(enum cfg_alg a, const char *data, size_t len,
+    const unsigned char *sig, size_t siglen)
+{
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	size_t		 maclen = 0;
+	EVP_MAC_CTX	*ctx = hmac_ctx(a);
+
+	if (ctx == NULL || !EVP_MAC_init(ctx, NULL, 0, NULL) ||
+	    !EVP_MAC_update(ctx, (const unsigned char *)data, len) ||
+	    !EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)))
+		return 0;
+	return siglen == maclen && CRYPTO_memcmp(sig, mac, maclen) == 0;
+}
+
+/*
+ * Check the signature of tok (len characters, shape checked) made with
+ * algorithm a, whose header is h.  Returns 0, or -1 with *why set.
+ */
+static int
+check_signature(const char *tok, size_t len, enum cfg_alg a,
+    const struct jose *h, const char **why)
+{
+	const char		*dot = memrchr(tok, '.', len);
+	const struct pubkey	*key = NULL;
+	unsigned char		 sig[SIG_MAX];
+	size_t			 siglen, signed_len = (size_t)(dot - tok);
+	int			 good;
+
+	if (b64_decode(dot + 1, len - signed_len - 1, B64_URL, sig,
+	    sizeof(sig), &siglen) == -1) {
+		*why = "bad signature";
+		return -1;
+	}
+	if (alg_info(a)->family == FAM_HMAC)
+		good = hmac_verify(a, tok, signed_len, sig, siglen);
+	else if ((key = choose_key(h, a, why)) == NULL)
+		return -1;
+	else
+		good = pubkey_verify(key, a, tok, signed_len, sig, siglen);
+	if (!good)
+		*why = "bad signature";
+	return good ? 0 : -1;
+}
+
+/*
+ * The claims of tok (len characters; its header is hlen of them), whose
+ * signature check_signature() has checked.  libjwt 1.10 checks signatures
+ * only against PEM text that it parses again for every token, and refuses
+ * inside jwt_decode() any typ but JWT, so RFC 9068 access tokens (typ
+ * at+jwt, as Auth0 issues them) cannot pass it (../shared/notes/
+ * libjwt-1.10.md).  It is handed instead the token's own claims under the
+ * header {"alg":"none"} with an empty signature and no key, which it
+ * decodes without checking a signature: safe here only because the
+ * signature was checked above, with the algorithm pinned to the key.
+ * Returns the claims (free with jwt_free()), or NULL with *why set.
+ */
+static jwt_t *
+claims(const char *tok, size_t len, size_t hlen, const char **why)
+{
+	static const char	 none[] = "eyJhbGciOiJub25lIn0";	/* {"alg":"none"} */
+	char			 text[sizeof(none) + AUTH_TOKEN_MAX + 2];
+	const char		*payload = tok + hlen + 1;
+	size_t			 plen = (size_t)((const char *)memrchr(tok,
+				    '.', len) - payload);
+	jwt_t			*jwt = NULL;
+	int			 rc;
+
+	snprintf(text, sizeof(text), "%s.%.*s.", none, (int)plen, payload);
+	if ((rc = jwt_decode(&jwt, text, NULL, 0)) != 0 || jwt == NULL ||
+	    jwt_get_alg(jwt) != JWT_ALG_NONE) {
+		*why = rc == ENOMEM ? "out of memory" : "malformed claims";
+		jwt_free(jwt);
+		return NULL;
+	}
+	return jwt;
 }
 
 /*
@@ -688,97 +945,6 @@ copy_user(jwt_t *jwt, char user[USER_ID_MAX + 1], const char **why)
 	return 0;
 }
 
-/* The HMAC of algorithm a keyed with the secret, made once per process. */
-static EVP_MAC_CTX *
-hmac_ctx(enum cfg_alg a)
-{
-	OSSL_PARAM	 params[2];
-	EVP_MAC		*mac;
-	EVP_MAC_CTX	*ctx;
-	int		 i = (int)(a - ALG_HS256);
-
-	if (auth.hmac[i] != NULL)
-		return auth.hmac[i];
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		return NULL;
-	ctx = EVP_MAC_CTX_new(mac);
-	EVP_MAC_free(mac);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)hmac_digest[i], 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (ctx == NULL || !EVP_MAC_init(ctx, (const unsigned char *)
-	    auth.cfg->jwt_secret, auth.cfg->jwt_secret_len, params)) {
-		EVP_MAC_CTX_free(ctx);
-		return NULL;
-	}
-	return auth.hmac[i] = ctx;
-}
-
-/*
- * For an HS* token (shape checked), compare its signature with the HMAC
- * of its first two parts before libjwt parses anything: a forged token
- * costs one HMAC with a context keyed once, not a JSON parse and an
- * OpenSSL set-up per request.  Returns 0 when the signature is right (libjwt
- * still decodes and checks it), -1 when it is not, and 0 also when the
- * check cannot run (out of memory): libjwt then decides.
- */
-static int
-hmac_refuses(const char *tok, size_t len, enum cfg_alg a)
-{
-	const char	*dot = memrchr(tok, '.', len);
-	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	char		 sig[EVP_MAX_MD_SIZE + 3];
-	size_t		 siglen, maclen = 0, enclen = len - (size_t)(dot - tok) - 1;
-	EVP_MAC_CTX	*ctx = hmac_ctx(a);
-
-	if (ctx == NULL)
-		return 0;
-	if (enclen > (EVP_MAX_MD_SIZE * 4 + 2) / 3)
-		return -1;
-	siglen = b64url_decode(dot + 1, enclen, sig);
-	if (!EVP_MAC_init(ctx, NULL, 0, NULL) ||
-	    !EVP_MAC_update(ctx, (const unsigned char *)tok,
-	    (size_t)(dot - tok)) || !EVP_MAC_final(ctx, mac, &maclen,
-	    sizeof(mac)))
-		return 0;
-	return siglen == maclen && CRYPTO_memcmp(sig, mac, maclen) == 0 ?
-	    0 : -1;
-}
-
-/*
- * Decode tok (NUL-terminated, shape already checked) with the key of
- * algorithm a's family and check that libjwt verified it with a itself.
- * Returns the token (free with jwt_free()), or NULL with *why set.
- */
-static jwt_t *
-verify(const char *tok, enum cfg_alg a, const char **why)
-{
-	const struct config	*cfg = auth.cfg;
-	jwt_t			*jwt = NULL;
-	const unsigned char	*key;
-	int			 keylen, rc;
-
-	/* Never the PEM for HS*: that is the algorithm confusion attack. */
-	if (algs[a].family == FAM_HMAC) {
-		key = (const unsigned char *)cfg->jwt_secret;
-		keylen = (int)cfg->jwt_secret_len;
-	} else {
-		key = (const unsigned char *)cfg->jwt_public_key;
-		keylen = (int)cfg->jwt_public_key_len;
-	}
-	if ((rc = jwt_decode(&jwt, tok, key, keylen)) != 0 || jwt == NULL) {
-		*why = rc == ENOMEM ? "out of memory" :
-		    "bad signature or malformed token";
-		return NULL;
-	}
-	if (jwt_get_alg(jwt) != algs[a].jwt_alg) {
-		*why = "algorithm mismatch";
-		jwt_free(jwt);
-		return NULL;
-	}
-	return jwt;
-}
-
 /*
  * Check the Authorization header value (or NULL) at time now.  On AUTH_OK
  * user holds the token's user id and *why is NULL; otherwise user is empty
@@ -789,11 +955,13 @@ auth_check(const char *authorization, time_t now,
     char user[USER_ID_MAX + 1], const char **why)
 {
 	char			 tok[AUTH_TOKEN_MAX + 1];
+	char			 header[HEADER_JSON_MAX + 1];
 	const char		*raw = NULL, *reason = NULL;
 	jwt_t			*jwt = NULL;
 	enum auth_result	 res = AUTH_INVALID;
 	enum cfg_alg		 a;
 	size_t			 len, hlen;
+	struct jose		 h;
 	struct tokwindow	 w;
 
 	user[0] = '\0';
@@ -810,6 +978,7 @@ auth_check(const char *authorization, time_t now,
 		reason = "token too long";
 		goto done;
 	}
+	jwks_refresh(now);
 	if (tokcache_get(raw, len, now, user)) {
 		res = AUTH_OK;
 		goto done;
@@ -820,13 +989,9 @@ auth_check(const char *authorization, time_t now,
 		reason = "malformed token";
 		goto done;
 	}
-	if ((a = header_alg(tok, hlen, &reason)) == ALG__MAX)
-		goto done;
-	if (algs[a].family == FAM_HMAC && hmac_refuses(tok, len, a) == -1) {
-		reason = "bad signature or malformed token";
-		goto done;
-	}
-	if ((jwt = verify(tok, a, &reason)) == NULL)
+	if ((a = read_header(tok, hlen, header, &h, &reason)) == ALG__MAX ||
+	    check_signature(tok, len, a, &h, &reason) == -1 ||
+	    (jwt = claims(tok, len, hlen, &reason)) == NULL)
 		goto done;
 	if (check_times(jwt, now, &w, &reason) == -1 ||
 	    check_iss_aud(jwt, &reason) == -1 ||

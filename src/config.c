@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -18,6 +19,7 @@ enum ktype {
 	K_NUMBER,	/* a decimal in [min, max], stored per size */
 	K_ALGS,		/* comma-separated algorithm names -> bit set */
 	K_FILE,		/* a path whose contents are kept (the path is not) */
+	K_PATH,		/* a path, kept made absolute (read later) */
 	K_MODE,		/* octal file permissions, 0 to 0777 */
 	K_ALLOW,	/* addresses and CIDR blocks -> struct allow */
 	K__MAX
@@ -57,6 +59,8 @@ static const struct key keys[] = {
 				    jwt_secret_len),		NULL },
 	{ "jwt_secret_file",	F(jwt_secret),			NULL },
 	{ "jwt_public_key_file", F(jwt_public_key),		NULL },
+	{ "jwt_jwks_file",	K_PATH, offsetof(struct config, jwt_jwks_file),
+				    0, 0, 0, 0,			NULL },
 	{ "jwt_issuer",		S(jwt_issuer),			NULL },
 	{ "jwt_audience",	S(jwt_audience),		NULL },
 	{ "jwt_leeway",		N(jwt_leeway, 0, 86400),	"60" },
@@ -128,31 +132,35 @@ env_name(const struct key *k, char *env, size_t envsz)
 }
 
 /*
- * Read a whole small file into a NUL-terminated allocation.  One trailing
- * newline (LF or CRLF) is dropped, as editors add one to secret files.
+ * Read a whole file of at most max bytes into a NUL-terminated allocation,
+ * and when st is not NULL, stat it as it was read.  One trailing newline
+ * (LF or CRLF) is dropped, as editors add one to secret files.
  */
-static char *
-read_file(const char *path, size_t *lenp, char *err, size_t errsz,
-    const char *what)
+char *
+cfg_read_file(const char *path, size_t max, size_t *lenp, struct stat *st,
+    char *err, size_t errsz, const char *what)
 {
 	FILE	*fp;
 	char	*data;
 	size_t	 len;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((fp = fopen(path, "r")) == NULL ||
+	    (st != NULL && fstat(fileno(fp), st) == -1)) {
 		snprintf(err, errsz, "%s: cannot read %s: %s", what, path,
 		    strerror(errno));
+		if (fp != NULL)
+			fclose(fp);
 		return NULL;
 	}
-	if ((data = malloc(KEY_FILE_MAX + 1)) == NULL) {
+	if ((data = malloc(max + 1)) == NULL) {
 		fclose(fp);
 		snprintf(err, errsz, "%s: out of memory", what);
 		return NULL;
 	}
-	len = fread(data, 1, KEY_FILE_MAX + 1, fp);
-	if (ferror(fp) || len > KEY_FILE_MAX) {
+	len = fread(data, 1, max + 1, fp);
+	if (ferror(fp) || len > max) {
 		snprintf(err, errsz, "%s: %s is unreadable or larger than "
-		    "%d bytes", what, path, KEY_FILE_MAX);
+		    "%zu bytes", what, path, max);
 		fclose(fp);
 		free(data);
 		return NULL;
@@ -165,6 +173,32 @@ read_file(const char *path, size_t *lenp, char *err, size_t errsz,
 	data[len] = '\0';
 	*lenp = len;
 	return data;
+}
+
+/*
+ * path made absolute against the working directory (a daemon changes to
+ * "/" later), without resolving links: a link swapped to a new file is a
+ * change to notice.  Returns an allocation, or NULL with err set.
+ */
+static char *
+absolute_path(const char *path, char *err, size_t errsz, const char *what)
+{
+	char	cwd[4096], *abs;
+
+	if (path[0] == '\0') {
+		snprintf(err, errsz, "%s: an empty path", what);
+		return NULL;
+	}
+	if (path[0] == '/')
+		abs = strdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		snprintf(err, errsz, "%s: getcwd: %s", what, strerror(errno));
+		return NULL;
+	} else if (asprintf(&abs, "%s/%s", cwd, path) == -1)
+		abs = NULL;
+	if (abs == NULL)
+		snprintf(err, errsz, "%s: out of memory", what);
+	return abs;
 }
 
 /* Parse comma-separated algorithm names into a bit set. */
@@ -273,7 +307,12 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		return parse_algs(value, (unsigned *)((char *)cfg + k->offset),
 		    err, errsz, what);
 	case K_FILE:
-		if ((copy = read_file(value, &len, err, errsz, what)) == NULL)
+		if ((copy = cfg_read_file(value, KEY_FILE_MAX, &len, NULL, err,
+		    errsz, what)) == NULL)
+			return -1;
+		break;
+	case K_PATH:
+		if ((copy = absolute_path(value, err, errsz, what)) == NULL)
 			return -1;
 		break;
 	default:
@@ -471,9 +510,11 @@ check(struct config *cfg, char *err, size_t errsz)
 		    "gives a secret");
 		return -1;
 	}
-	if ((cfg->jwt_algs & ~hmac) && cfg->jwt_public_key == NULL) {
+	if ((cfg->jwt_algs & ~hmac) && cfg->jwt_public_key == NULL &&
+	    cfg->jwt_jwks_file == NULL) {
 		snprintf(err, errsz, "PRODREC_JWT_ALGS allows RS/ES tokens "
-		    "but PRODREC_JWT_PUBLIC_KEY_FILE is not set");
+		    "but neither PRODREC_JWT_PUBLIC_KEY_FILE nor "
+		    "PRODREC_JWT_JWKS_FILE is set");
 		return -1;
 	}
 	if (cfg->jwt_user_claim[0] == '\0') {
@@ -523,7 +564,8 @@ cfg_free(struct config *cfg)
 	size_t	i;
 
 	for (i = 0; i < NKEYS; i++)
-		if (keys[i].type == K_STRING || keys[i].type == K_FILE) {
+		if (keys[i].type == K_STRING || keys[i].type == K_FILE ||
+		    keys[i].type == K_PATH) {
 			char **strp = (char **)((char *)cfg + keys[i].offset);
 			free(*strp);
 			*strp = NULL;

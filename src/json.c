@@ -1,4 +1,7 @@
 /* json.c: request bodies in, response bodies out; the only user of json-c. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -354,6 +357,167 @@ json_string_in_array(const char *json, const char *want)
 	}
 	json_object_put(arr);
 	return found;
+}
+
+/* The members of a JWK this program reads, in struct jwk_text's order. */
+static const char *const jwk_members[] = {
+	"kty", "kid", "use", "alg", "n", "e", "crv", "x", "y",
+};
+
+/* Where member i of jwk_members goes in k. */
+static char **
+jwk_slot(struct jwk_text *k, size_t i)
+{
+	char	**slots[] = { &k->kty, &k->kid, &k->use, &k->alg, &k->n,
+		    &k->e, &k->crv, &k->x, &k->y };
+
+	return slots[i];
+}
+
+/*
+ * Copy the string member name of obj into *slot.  Absent is fine; any
+ * other type is an error naming keys[idx].name.  Returns 0 or -1.
+ */
+static int
+jwk_copy(struct json_object *obj, const char *name, size_t idx, char **slot,
+    char *err, size_t errsz)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(obj, name, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(err, errsz, "keys[%zu].%s is not a string", idx, name);
+		return -1;
+	}
+	if ((*slot = strdup(json_object_get_string(v))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* keys[idx].x5c: an array of strings; the first one into k->x5c. */
+static int
+jwk_x5c(struct json_object *obj, size_t idx, struct jwk_text *k, char *err,
+    size_t errsz)
+{
+	struct json_object	*v, *first;
+	size_t			 i, n;
+
+	if (!json_object_object_get_ex(obj, "x5c", &v))
+		return 0;
+	n = json_object_is_type(v, json_type_array) ?
+	    json_object_array_length(v) : 0;
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i),
+		    json_type_string))
+			break;
+	if (n == 0 || i < n) {
+		snprintf(err, errsz, "keys[%zu].x5c is not a non-empty array "
+		    "of strings", idx);
+		return -1;
+	}
+	first = json_object_array_get_idx(v, 0);
+	if ((k->x5c = strdup(json_object_get_string(first))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* keys[idx] of a key set into k.  Returns 0 or -1 with err set. */
+static int
+jwk_read(struct json_object *obj, size_t idx, struct jwk_text *k, char *err,
+    size_t errsz)
+{
+	size_t	i;
+
+	memset(k, 0, sizeof(*k));
+	if (!json_object_is_type(obj, json_type_object)) {
+		snprintf(err, errsz, "keys[%zu] is not an object", idx);
+		return -1;
+	}
+	for (i = 0; i < sizeof(jwk_members) / sizeof(jwk_members[0]); i++)
+		if (jwk_copy(obj, jwk_members[i], idx, jwk_slot(k, i), err,
+		    errsz) == -1)
+			return -1;
+	return jwk_x5c(obj, idx, k, err, errsz);
+}
+
+/* A whole document of len bytes, white space around it allowed, or NULL. */
+static struct json_object *
+parse_document(const char *text, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	size_t			 used;
+
+	if (len > INT_MAX || (tok = json_tokener_new()) == NULL)
+		return NULL;
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	used = json_tokener_get_parse_end(tok);
+	if (obj != NULL && (json_tokener_get_error(tok) != json_tokener_success
+	    || !only_space(text + used, len - used))) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+/*
+ * Parse a JSON Web Key Set: an object whose "keys" is an array of 1 to
+ * JWKS_KEYS_MAX objects.  Fills keys[] (release with json_jwks_free()) and
+ * *nkeys.  Members other than those of struct jwk_text are ignored; one
+ * of those that is not a string is an error.  Returns 0, or -1 with one
+ * phrase in err and nothing to free.
+ */
+int
+json_jwks_parse(const char *text, size_t len, struct jwk_text *keys,
+    size_t *nkeys, char *err, size_t errsz)
+{
+	struct json_object	*top, *arr;
+	size_t			 i, n = 0;
+	int			 rc = -1;
+
+	*nkeys = 0;
+	if ((top = parse_document(text, len)) == NULL) {
+		snprintf(err, errsz, "not valid JSON");
+		return -1;
+	}
+	if (!json_object_is_type(top, json_type_object) ||
+	    !json_object_object_get_ex(top, "keys", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		snprintf(err, errsz, "not a key set (an object with a "
+		    "\"keys\" array)");
+	else if ((n = json_object_array_length(arr)) == 0 ||
+	    n > JWKS_KEYS_MAX)
+		snprintf(err, errsz, "\"keys\" holds %zu keys (1 to %d)", n,
+		    JWKS_KEYS_MAX);
+	else
+		for (rc = 0, i = 0; i < n && rc == 0; i++)
+			if ((rc = jwk_read(json_object_array_get_idx(arr, i),
+			    i, &keys[i], err, errsz)) == -1)
+				json_jwks_free(keys, i + 1);
+	json_object_put(top);
+	if (rc == 0)
+		*nkeys = n;
+	return rc;
+}
+
+void
+json_jwks_free(struct jwk_text *keys, size_t nkeys)
+{
+	size_t	i, m;
+
+	for (i = 0; i < nkeys; i++) {
+		for (m = 0; m < sizeof(jwk_members) / sizeof(jwk_members[0]);
+		    m++)
+			free(*jwk_slot(&keys[i], m));
+		free(keys[i].x5c);
+		memset(&keys[i], 0, sizeof(keys[i]));
+	}
 }
 
 /*

@@ -43,12 +43,14 @@ usage(FILE *fp)
 	    "  --foreground     standalone: do not detach; log to stderr\n"
 	    "  --pid-file FILE  write the master's pid to FILE (PRODREC_PID_FILE)\n"
 	    "  --check-config   check the configuration, print \"configuration OK\"\n"
-	    "                   or what is wrong, and exit 0 or 1\n"
+	    "                   (and on stderr each token key loaded) or what is\n"
+	    "                   wrong, and exit 0 or 1\n"
 	    "  --version        print the version and exit\n"
 	    "  --help           print this text and exit\n"
 	    "\n"
 	    "Signals: SIGTERM/SIGINT stop after the requests in flight; SIGHUP\n"
-	    "re-reads the configuration and replaces the workers one at a time.\n");
+	    "re-reads the configuration and replaces the workers one at a time.\n"
+	    "A changed PRODREC_JWT_JWKS_FILE is read again without a signal.\n");
 }
 
 /* What the command line asks for beyond the configuration. */
@@ -156,31 +158,35 @@ check_combination(const struct config *c, char *err, size_t errsz)
 }
 
 /*
- * Load the whole configuration into c and check it (auth_init then points
- * into c).  Returns 0, or -1 with one sentence in err and c freed.
+ * Load the whole configuration into c, check it and build its token keys
+ * into *keys, changing nothing in force.  Returns 0, or -1 with one
+ * sentence in err and c freed.
  */
 static int
-load_checked(struct config *c, char *err, size_t errsz)
+load_checked(struct config *c, struct auth_keys **keys, char *err,
+    size_t errsz)
 {
 	if (cfg_load(c, err, errsz) == -1)
 		return -1;
 	default_workers(c);
-	if (auth_init(c, err, errsz) == -1 ||
-	    check_combination(c, err, errsz) == -1) {
+	if (check_combination(c, err, errsz) == -1 ||
+	    (*keys = auth_prepare(c, err, errsz)) == NULL) {
 		cfg_free(c);
 		return -1;
 	}
 	return 0;
 }
 
-/* Load and check the whole configuration; exits with one line if bad. */
+/* Load, check and put in force the configuration; exits with one line if bad. */
 static void
-configure(struct config *c)
+configure(void)
 {
-	char	err[512];
+	struct auth_keys	*keys;
+	char			 err[512];
 
-	if (load_checked(c, err, sizeof(err)) == -1)
+	if (load_checked(&cfg, &keys, err, sizeof(err)) == -1)
 		fatalx("configuration error: %s", err);
+	auth_install(&cfg, keys);
 }
 
 static void
@@ -238,17 +244,15 @@ keep_restart_settings(struct config *next, int quiet)
 	next->listen_backlog = cfg.listen_backlog;
 }
 
-/* Put the checked next in force (auth_init pointed into it). */
+/* Put the checked next and its token keys in force. */
 static void
-install(struct config *next, int quiet)
+install(struct config *next, struct auth_keys *keys, int quiet)
 {
-	char	err[512];
-
 	keep_restart_settings(next, quiet);
+	auth_free();		/* it points into cfg */
 	cfg_free(&cfg);
 	cfg = *next;
-	if (auth_init(&cfg, err, sizeof(err)) == -1)	/* points into cfg */
-		fatalx("configuration error: %s", err);
+	auth_install(&cfg, keys);
 }
 
 static void
@@ -269,20 +273,19 @@ set_limits(void)
 static int
 renew(void)
 {
-	struct config	next;
-	unsigned	gen = pool_generation();
-	char		err[512];
+	struct config		 next;
+	struct auth_keys	*keys;
+	unsigned		 gen = pool_generation();
+	char			 err[512];
 
 	if (gen == cfg_gen)
 		return 0;
-	if (load_checked(&next, err, sizeof(err)) == -1) {
+	if (load_checked(&next, &keys, err, sizeof(err)) == -1) {
 		log_warnx("the configuration the master reloaded does not "
 		    "load in this worker: %s", err);
-		if (auth_init(&cfg, err, sizeof(err)) == -1)
-			fatalx("configuration error: %s", err);
 		return -1;
 	}
-	install(&next, 1);
+	install(&next, keys, 1);
 	cfg_gen = gen;
 	set_limits();
 	return 0;
@@ -335,26 +338,24 @@ refuse_reload(const struct config *next, char *err, size_t errsz)
 static int
 reload(void *ctx)
 {
-	struct config	 next;
-	char		 err[512];
-	const char	*why;
+	struct config		 next;
+	struct auth_keys	*keys;
+	char			 err[512];
+	const char		*why;
 
 	(void)ctx;
-	if (load_checked(&next, err, sizeof(err)) == -1) {
+	if (load_checked(&next, &keys, err, sizeof(err)) == -1) {
 		log_warnx("SIGHUP: configuration error: %s", err);
-		goto keep;
+		return -1;
 	}
 	if ((why = refuse_reload(&next, err, sizeof(err))) != NULL) {
 		log_warnx("SIGHUP: %s", why);
+		auth_keys_free(keys);
 		cfg_free(&next);
-		goto keep;
+		return -1;
 	}
-	install(&next, 0);
+	install(&next, keys, 0);
 	return 0;
-keep:
-	if (auth_init(&cfg, err, sizeof(err)) == -1)
-		fatalx("the configuration in force no longer checks: %s", err);
-	return -1;
 }
 
 /* Clean up what this process made, then exit with one line. */
@@ -423,8 +424,9 @@ main(int argc, char *argv[])
 	block_signals();
 	parse_options(argc, argv, &o);
 	absolute_config_path();
-	configure(&cfg);
+	configure();
 	if (o.check_only) {
+		auth_report(stderr);
 		printf("configuration OK\n");
 		return 0;
 	}

@@ -1,8 +1,9 @@
-/* auth.h: bearer token -> user id (the only user of libjwt and OpenSSL). */
+/* auth.h: bearer token -> user id (with keys.c the only user of libjwt and OpenSSL). */
 #ifndef PRODREC_AUTH_H
 #define PRODREC_AUTH_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "config.h"
@@ -17,9 +18,17 @@ enum auth_result {
 	AUTH__MAX
 };
 
+struct auth_keys;	/* the keys a configuration names, built once */
+
 /* auth.c */
+struct auth_keys	*auth_prepare(const struct config *, char *err,
+			    size_t errsz);
+void			 auth_install(const struct config *,
+			    struct auth_keys *);
+void			 auth_keys_free(struct auth_keys *);
 int			 auth_init(const struct config *, char *err, size_t errsz);
 void			 auth_free(void);
+void			 auth_report(FILE *);
 enum auth_result	 auth_check(const char *authorization, time_t now,
 			    char user[USER_ID_MAX + 1], const char **why);
 

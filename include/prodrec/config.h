@@ -2,6 +2,8 @@
 #ifndef PRODREC_CONFIG_H
 #define PRODREC_CONFIG_H
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 
 #include "allow.h"
@@ -34,6 +36,7 @@ struct config {
 	size_t		 jwt_secret_len;	/* its length in bytes */
 	char		*jwt_public_key;	/* PEM text or NULL */
 	size_t		 jwt_public_key_len;	/* its length in bytes */
+	char		*jwt_jwks_file;		/* JSON Web Key Set path (absolute) or NULL */
 	char		*jwt_issuer;		/* required iss or NULL */
 	char		*jwt_audience;		/* required aud or NULL */
 	long		 jwt_leeway;		/* seconds, 60 */
@@ -56,6 +59,8 @@ struct config {
 /* config.c */
 int		 cfg_load(struct config *, char *err, size_t errsz);
 void		 cfg_free(struct config *);
+char		*cfg_read_file(const char *path, size_t max, size_t *len,
+		    struct stat *, char *err, size_t errsz, const char *what);
 const char	*cfg_alg_name(enum cfg_alg);
 int		 cfg_alg_lookup(const char *name, size_t len);
 int		 cfg_db_node(const char *list, size_t i, char *host,

@@ -43,7 +43,22 @@ struct preview {
 	int		 idempotent;	/* 1 for a replay */
 };
 
+/*
+ * One key of a JSON Web Key Set (RFC 7517) as text: each member NULL when
+ * absent; x5c is the first certificate of the chain (base64 DER).
+ */
+#define JWKS_KEYS_MAX	32	/* keys a set may hold */
+struct jwk_text {
+	char	*kty, *kid, *use, *alg;
+	char	*n, *e;			/* RSA */
+	char	*crv, *x, *y;		/* EC */
+	char	*x5c;
+};
+
 /* json.c */
+int	json_jwks_parse(const char *, size_t, struct jwk_text *keys,
+	    size_t *nkeys, char *err, size_t errsz);
+void	json_jwks_free(struct jwk_text *, size_t nkeys);
 int	json_body_parse(const char *, size_t, struct jbody **, const char **why);
 void	json_body_get(const struct jbody *, const char *key, struct jvalue *);
 void	json_body_free(struct jbody *);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -15,6 +16,7 @@
 #include <jwt.h>
 
 #include "auth.h"
+#include "jwk.h"
 #include "tap.h"
 
 #define NOW	((time_t)1700000000)
@@ -151,9 +153,9 @@ hand(const char *header, const char *payload, const char *secret)
 static char		 user[USER_ID_MAX + 1];
 static const char	*why;
 
-/* auth_check() of "Bearer tok" at NOW; frees tok. */
+/* auth_check() of "Bearer tok" at now; frees tok. */
 static enum auth_result
-check(char *tok)
+check_at(char *tok, time_t now)
 {
 	enum auth_result	 res;
 	char			*hdr;
@@ -162,12 +164,18 @@ check(char *tok)
 		abort();
 	strcpy(hdr, "Bearer ");
 	strcat(hdr, tok);
-	res = auth_check(hdr, NOW, user, &why);
+	res = auth_check(hdr, now, user, &why);
 	if (res != AUTH_OK)
 		printf("# refused: %s\n", why ? why : "(null)");
 	free(hdr);
 	free(tok);
 	return res;
+}
+
+static enum auth_result
+check(char *tok)
+{
+	return check_at(tok, NOW);
 }
 
 /* A check that must be refused as invalid, with a reason. */
@@ -307,8 +315,20 @@ test_alg(void)
 	    SECRET)), "escaped alg value");
 	ok(invalid(hand("{\"alg\":256}", CLAIMS "}", SECRET)), "alg a number");
 	ok(invalid(hand("{\"typ\":\"JWT\"}", CLAIMS "}", SECRET)), "no alg");
-	ok(invalid(hand("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", CLAIMS "}",
-	    SECRET)), "typ at+jwt");
+	ok(check(hand("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", CLAIMS "}",
+	    SECRET)) == AUTH_OK, "typ at+jwt (RFC 9068)");
+	ok(check(hand("{\"alg\":\"HS256\",\"typ\":\"AT+JWT\"}", CLAIMS "}",
+	    SECRET)) == AUTH_OK, "typ AT+JWT, any case");
+	ok(check(hand("{\"alg\":\"HS256\",\"typ\":\"application/at+jwt\"}",
+	    CLAIMS "}", SECRET)) == AUTH_OK, "typ application/at+jwt");
+	ok(invalid(hand("{\"alg\":\"HS256\",\"typ\":\"JOSE\"}", CLAIMS "}",
+	    SECRET)), "typ JOSE");
+	ok(invalid(hand("{\"alg\":\"HS256\",\"typ\":\"at+jwtx\"}", CLAIMS "}",
+	    SECRET)), "typ at+jwtx");
+	ok(invalid(hand("{\"alg\":\"HS256\",\"typ\":7}", CLAIMS "}",
+	    SECRET)), "typ a number");
+	ok(invalid(hand("{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", CLAIMS "}",
+	    SECRET)), "crit header (an extension not understood)");
 	ok(check(hand("{\"alg\":\"HS256\",\"kid\":{\"a\":[1,\"}\",{}]}}",
 	    CLAIMS "}", SECRET)) == AUTH_OK, "nested header member skipped");
 	ok(invalid(hand("[\"alg\",\"HS256\"]", CLAIMS "}", SECRET)),
@@ -468,6 +488,199 @@ test_init(void)
 	ok(init() == 0, "HS256 with a secret");
 }
 
+static char	jwks_dir[] = "/tmp/test_auth.XXXXXX", jwks_path[64];
+
+/* Write the key set file as a fetcher does: a new file renamed over it. */
+static void
+write_jwks(char *text)
+{
+	char	tmp[80];
+	FILE	*fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", jwks_path);
+	if ((fp = fopen(tmp, "w")) == NULL || fputs(text, fp) == EOF ||
+	    fclose(fp) != 0 || rename(tmp, jwks_path) != 0)
+		abort();
+	free(text);
+}
+
+/* {"keys":[JWK of a with kid ka, JWK of b with kid kb]}; b may be NULL. */
+static char *
+jwks2(EVP_PKEY *a, const char *ka, EVP_PKEY *b, const char *kb)
+{
+	char	ea[64], eb[64], *ja, *jb = NULL, *j;
+
+	snprintf(ea, sizeof(ea), ",\"kid\":\"%s\"", ka);
+	snprintf(eb, sizeof(eb), ",\"kid\":\"%s\"", kb ? kb : "");
+	ja = tk_jwk(a, ea);
+	if (b != NULL)
+		jb = tk_jwk(b, eb);
+	if ((j = malloc(strlen(ja) + (jb ? strlen(jb) : 0) + 32)) == NULL)
+		abort();
+	sprintf(j, "{\"keys\":[%s%s%s]}", ja, jb ? "," : "", jb ? jb : "");
+	free(ja);
+	free(jb);
+	return j;
+}
+
+/* A token of k by alg with kid (NULL: none) and typ (NULL: none). */
+static char *
+signed_by(EVP_PKEY *k, const char *alg, const char *kid, const char *typ)
+{
+	char	h[200];
+
+	snprintf(h, sizeof(h), "{\"alg\":\"%s\"%s%s%s%s%s%s}", alg,
+	    kid ? ",\"kid\":\"" : "", kid ? kid : "", kid ? "\"" : "",
+	    typ ? ",\"typ\":\"" : "", typ ? typ : "", typ ? "\"" : "");
+	return tk_sign(k, alg, h, CLAIMS "}");
+}
+
+/* A configuration of RS256 and ES256 from the key set file alone. */
+static void
+set_jwks_config(void)
+{
+	set_config(1u << ALG_RS256 | 1u << ALG_ES256, NULL);
+	cfg.jwt_secret = NULL;
+	cfg.jwt_secret_len = 0;
+	cfg.jwt_jwks_file = jwks_path;
+}
+
+static void
+test_jwks_choice(EVP_PKEY *r1, EVP_PKEY *r2, EVP_PKEY *e1)
+{
+	write_jwks(jwks2(r1, "r1", e1, "e1"));
+	set_jwks_config();
+	ok(init() == 0, "init with a key set of an RSA and an EC key");
+	ok(check(signed_by(r1, "RS256", "r1", "JWT")) == AUTH_OK,
+	    "RS256 with kid");
+	ok(check(signed_by(e1, "ES256", "e1", NULL)) == AUTH_OK,
+	    "ES256 with kid");
+	ok(check(signed_by(r1, "RS256", "r1", "at+jwt")) == AUTH_OK,
+	    "RS256 with kid, typ at+jwt");
+	ok(invalid(signed_by(r1, "RS256", "zz", NULL)), "unknown kid");
+	ok(invalid(signed_by(r1, "RS256", "e1", NULL)),
+	    "RS256 token naming the EC key");
+	ok(invalid(signed_by(r2, "RS256", "r1", NULL)),
+	    "signed by another key than its kid's");
+	ok(check(signed_by(r1, "RS256", NULL, NULL)) == AUTH_OK,
+	    "no kid, one key fits RS256");
+	ok(check(signed_by(e1, "ES256", NULL, NULL)) == AUTH_OK,
+	    "no kid, one key fits ES256");
+	ok(invalid(signed_by(r1, "RS384", "r1", NULL)),
+	    "RS384 not allowed though the key could");
+	write_jwks(jwks2(r1, "r1", r2, "r2"));
+	ok(init() == -1, "ES256 allowed but no EC key in the set");
+	cfg.jwt_algs = 1u << ALG_RS256;
+	ok(init() == 0, "two RSA keys");
+	ok(invalid(signed_by(r1, "RS256", NULL, NULL)),
+	    "no kid, two keys fit: refused");
+	ok(check(signed_by(r2, "RS256", "r2", NULL)) == AUTH_OK,
+	    "kid r2 of two");
+}
+
+/* A key set of one 1024-bit RSA key. */
+static char *
+keys_1024(void)
+{
+	EVP_PKEY	*k = tk_rsa(1024);
+	char		*j = jwks2(k, "small", NULL, NULL);
+
+	EVP_PKEY_free(k);
+	return j;
+}
+
+static void
+test_jwks_reload(EVP_PKEY *r1, EVP_PKEY *r2)
+{
+	char	*tok = signed_by(r1, "RS256", "r1", NULL);
+
+	write_jwks(jwks2(r1, "r1", NULL, NULL));
+	set_jwks_config();
+	cfg.jwt_algs = 1u << ALG_RS256;
+	ok(init() == 0, "init with key r1");
+	ok(check_at(strdup(tok), NOW) == AUTH_OK, "r1 token (now cached)");
+	write_jwks(jwks2(r2, "r2", NULL, NULL));
+	ok(check_at(strdup(tok), NOW) == AUTH_OK,
+	    "within the same second the file is not looked at");
+	ok(check_at(strdup(tok), NOW + 1) == AUTH_INVALID,
+	    "a second later: r1 gone, its cached token refused");
+	ok(check_at(signed_by(r2, "RS256", "r2", NULL), NOW + 1) == AUTH_OK,
+	    "r2 in use without a restart");
+	write_jwks(strdup("{\"keys\":["));
+	ok(check_at(signed_by(r2, "RS256", "r2", NULL), NOW + 2) == AUTH_OK,
+	    "a key set that does not parse: r2 kept");
+	write_jwks(keys_1024());
+	ok(check_at(signed_by(r2, "RS256", "r2", NULL), NOW + 3) == AUTH_OK,
+	    "a key set with a 1024-bit key: r2 kept");
+	if (unlink(jwks_path) != 0)
+		abort();
+	ok(check_at(signed_by(r2, "RS256", "r2", NULL), NOW + 4) == AUTH_OK,
+	    "the file removed: r2 kept");
+	write_jwks(jwks2(r1, "r1", NULL, NULL));
+	ok(check_at(strdup(tok), NOW + 5) == AUTH_OK &&
+	    check_at(signed_by(r2, "RS256", "r2", NULL), NOW + 5) ==
+	    AUTH_INVALID, "a good file again: r1 back, r2 gone");
+	free(tok);
+}
+
+static void
+test_jwks_pem(EVP_PKEY *r1, EVP_PKEY *r2)
+{
+	char	*cert = tk_pem(r2, 2), *line = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	write_jwks(jwks2(r1, "r1", NULL, NULL));
+	set_jwks_config();
+	cfg.jwt_algs = 1u << ALG_RS256;
+	cfg.jwt_public_key = cert;
+	cfg.jwt_public_key_len = strlen(cert);
+	ok(init() == 0, "init with a certificate PEM and a key set");
+	ok(check(signed_by(r2, "RS256", NULL, NULL)) == AUTH_OK,
+	    "no kid: the certificate's key");
+	ok(invalid(signed_by(r1, "RS256", NULL, NULL)),
+	    "no kid: not the set's key");
+	ok(check(signed_by(r1, "RS256", "r1", NULL)) == AUTH_OK,
+	    "kid: the set's key");
+	ok(invalid(signed_by(r2, "RS256", "r2", NULL)),
+	    "kid not in the set, though the PEM key signed it");
+	if ((fp = open_memstream(&line, &len)) == NULL)
+		abort();
+	auth_report(fp);
+	fclose(fp);
+	printf("# %s", line);
+	ok(strstr(line, "PRODREC_JWT_PUBLIC_KEY_FILE: key without kid, RSA "
+	    "2048 bits") != NULL && strstr(line, "PRODREC_JWT_JWKS_FILE: key "
+	    "kid \"r1\", RSA 2048 bits") != NULL, "report names both keys");
+	free(line);
+	cfg.jwt_jwks_file = NULL;
+	ok(init() == 0 && check(signed_by(r2, "RS256", "any", NULL)) ==
+	    AUTH_OK, "certificate alone: a kid is not looked at");
+	cfg.jwt_jwks_file = "/nonexistent/jwks.json";
+	ok(init() == -1, "a key set file that does not exist");
+	free(cert);
+}
+
+static void
+test_jwks(void)
+{
+	EVP_PKEY	*r1 = tk_rsa(2048), *r2 = tk_rsa(2048), *e1 = tk_ec("P-256");
+
+	if (mkdtemp(jwks_dir) == NULL)
+		abort();
+	snprintf(jwks_path, sizeof(jwks_path), "%s/jwks.json", jwks_dir);
+	test_jwks_choice(r1, r2, e1);
+	test_jwks_reload(r1, r2);
+	test_jwks_pem(r1, r2);
+	unlink(jwks_path);
+	rmdir(jwks_dir);
+	EVP_PKEY_free(r1);
+	EVP_PKEY_free(r2);
+	EVP_PKEY_free(e1);
+	set_config(1u << ALG_HS256, NULL);
+	ok(init() == 0, "HS256 again");
+}
+
 int
 main(void)
 {
@@ -480,6 +693,7 @@ main(void)
 	test_alg();
 	test_tamper();
 	test_user();
+	test_jwks();
 	auth_free();
 	ok(check(HS(CLAIMS "}")) == AUTH_INVALID, "refused after auth_free");
 	free(rsa_priv);

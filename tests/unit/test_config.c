@@ -321,6 +321,32 @@ test_env_errors(void)
 	setenv("PRODREC_JWT_ALGS", "RS256", 1);
 	setenv("PRODREC_JWT_PUBLIC_KEY_FILE", tmpdir, 1);
 	fails("PRODREC_JWT_PUBLIC_KEY_FILE", "a directory as key file");
+	/* A key set is named by its path, read by the auth module. */
+	clear_env();
+	setenv("PRODREC_JWT_ALGS", "RS256", 1);
+	setenv("PRODREC_JWT_JWKS_FILE", "keys/jwks.json", 1);
+	if (loads("RS256 with a key set file and no PEM")) {
+		char	want[4200];
+
+		snprintf(want, sizeof(want), "%s/keys/jwks.json",
+		    getcwd(want + 2048, 2048));
+		ok(cfg.jwt_jwks_file != NULL &&
+		    strcmp(cfg.jwt_jwks_file, want) == 0,
+		    "relative key set path made absolute (%s)",
+		    cfg.jwt_jwks_file ? cfg.jwt_jwks_file : "NULL");
+	}
+	cfg_free(&cfg);
+	clear_env();
+	setenv("PRODREC_JWT_ALGS", "ES256", 1);
+	setenv("PRODREC_JWT_JWKS_FILE", "/etc/prodrec/jwks.json", 1);
+	if (loads("an absolute key set path"))
+		ok(strcmp(cfg.jwt_jwks_file, "/etc/prodrec/jwks.json") == 0,
+		    "absolute path kept as given");
+	cfg_free(&cfg);
+	clear_env();
+	setenv("PRODREC_JWT_ALGS", "RS256", 1);
+	setenv("PRODREC_JWT_JWKS_FILE", "", 1);
+	fails("PRODREC_JWT_JWKS_FILE", "an empty key set path");
 }
 
 static void
