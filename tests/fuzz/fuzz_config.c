@@ -17,7 +17,7 @@
 #include "auth.h"
 #include "config.h"
 #include "fuzz.h"
-#include "keys.h"
+#include "fuzz_keys.h"
 
 #define ENV_MAX		8	/* "@" lines taken per input */
 #define ENV_LEN		512	/* bytes of one, expanded */

@@ -1,6 +1,6 @@
 /*
  * fuzz_token.c: an Authorization header through auth.c (the bearer scan,
- * the shape and header scans, the HMAC pre-check, libjwt, the claims) and
+ * the shape and header scans, the signature checks, the claims by libjwt) and
  * tokcache.c, under one of five configurations.
  *
  * Input: byte 0 picks the configuration ('0'-'4', others modulo 5); byte 1
@@ -19,7 +19,7 @@
 #include "auth.h"
 #include "config.h"
 #include "fuzz.h"
-#include "keys.h"
+#include "fuzz_keys.h"
 #include "tokcache.h"
 
 #define NOW	((time_t)1700000000)	/* the seeds' exp is NOW + 600 */

@@ -1,10 +1,10 @@
 /*
- * keys.h: the public halves of keys/rsa-test.pem and keys/ec-test.pem,
+ * fuzz_keys.h: the public halves of keys/rsa-test.pem and keys/ec-test.pem,
  * test keys used nowhere else; tests/fuzz/make-corpus signs seed tokens
  * with the private halves.
  */
-#ifndef PRODREC_FUZZ_KEYS_H
-#define PRODREC_FUZZ_KEYS_H
+#ifndef PRODREC_FUZZ_FUZZ_KEYS_H
+#define PRODREC_FUZZ_FUZZ_KEYS_H
 
 static const char rsa_public_pem[] =
 	"-----BEGIN PUBLIC KEY-----\n"
