@@ -35,6 +35,8 @@ MODULES = [
     "test_create",
     "test_validation",
     "test_auth",
+    "test_jwks",          # key sets signed with jose (npm), rotation
+    "test_fetch_jwks",
     "test_transport",
     "test_config",
     "test_concurrency",
