@@ -19,7 +19,7 @@
 #include <openssl/x509.h>
 
 /* Append the base64 (url: base64url, unpadded) of in (len bytes) to out. */
-static void __attribute__((unused))
+static __attribute__((unused)) void
 tk_b64(char *out, const void *in, size_t len, int url)
 {
 	char	*p = out + strlen(out);
@@ -35,7 +35,7 @@ tk_b64(char *out, const void *in, size_t len, int url)
 	}
 }
 
-static EVP_PKEY * __attribute__((unused))
+static __attribute__((unused)) EVP_PKEY *
 tk_rsa(size_t bits)
 {
 	EVP_PKEY	*k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", bits);
@@ -46,7 +46,7 @@ tk_rsa(size_t bits)
 }
 
 /* An EC key on curve ("P-256", "P-384", "P-521"). */
-static EVP_PKEY * __attribute__((unused))
+static __attribute__((unused)) EVP_PKEY *
 tk_ec(const char *curve)
 {
 	EVP_PKEY	*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
@@ -57,7 +57,7 @@ tk_ec(const char *curve)
 }
 
 /* Append BIGNUM param name of k, left-padded to pad bytes, as base64url. */
-static void __attribute__((unused))
+static __attribute__((unused)) void
 tk_put_bn(char *out, EVP_PKEY *k, const char *name, size_t pad)
 {
 	unsigned char	 bin[1024];
@@ -79,7 +79,7 @@ tk_put_bn(char *out, EVP_PKEY *k, const char *name, size_t pad)
  * The JWK of k's public key: kty and n/e or crv/x/y, then extra (members
  * with a leading comma, or "") before the closing brace.  Caller frees.
  */
-static char * __attribute__((unused))
+static __attribute__((unused)) char *
 tk_jwk(EVP_PKEY *k, const char *extra)
 {
 	char	*j, group[64];
@@ -110,7 +110,7 @@ tk_jwk(EVP_PKEY *k, const char *extra)
 }
 
 /* A self-signed certificate for k, as DER in *der; returns its length. */
-static int __attribute__((unused))
+static __attribute__((unused)) int
 tk_cert_der(EVP_PKEY *k, unsigned char **der)
 {
 	X509		*x = X509_new();
@@ -135,7 +135,7 @@ tk_cert_der(EVP_PKEY *k, unsigned char **der)
 }
 
 /* ,"x5c":["<base64 DER of a certificate for k>"] for tk_jwk's extra. */
-static char * __attribute__((unused))
+static __attribute__((unused)) char *
 tk_x5c(EVP_PKEY *k)
 {
 	unsigned char	*der;
@@ -152,7 +152,7 @@ tk_x5c(EVP_PKEY *k)
 }
 
 /* The PEM of k: 0 public key, 1 private key, 2 certificate.  Caller frees. */
-static char * __attribute__((unused))
+static __attribute__((unused)) char *
 tk_pem(EVP_PKEY *k, int what)
 {
 	BIO		*bio = BIO_new(BIO_s_mem());
@@ -188,7 +188,7 @@ tk_pem(EVP_PKEY *k, int what)
  * number after the letters), header and claims as given (JSON text).
  * Caller frees.
  */
-static char * __attribute__((unused))
+static __attribute__((unused)) char *
 tk_sign(EVP_PKEY *k, const char *alg, const char *header, const char *claims)
 {
 	char		 md[16], *tok;
