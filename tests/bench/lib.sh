@@ -19,6 +19,7 @@ B_DB_STARTED=
 B_EXTRA_PIDS=
 B_EXTRA_GROUPS=	# process groups bench_cleanup ends (background loads)
 B_PEER_GROUPS=	# process groups of the peers and their lighttpd, while they run
+B_APACHE_DIRS=	# scripts/apache-sandbox directories of Apache while it runs
 B_PEER_PID=
 B_WEB_PIDS=	# every lighttpd started and not yet stopped
 declare -gA B_WEB_DIRS=()	# lighttpd pid -> its run directory
@@ -495,6 +496,9 @@ bench_cleanup() {
 	done
 	for w in $B_WEB_PIDS; do
 		bench_web_stop "$w"
+	done
+	for w in $B_APACHE_DIRS; do
+		"$repo/scripts/apache-sandbox" stop "$w" >/dev/null 2>&1
 	done
 	bench_db_stop
 	bench_galera_stop
