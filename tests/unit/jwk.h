@@ -109,6 +109,20 @@ tk_jwk(EVP_PKEY *k, const char *extra)
 	return j;
 }
 
+/* {"keys":[a, b]}, a key set of JWK texts (b may be NULL); frees both. */
+static __attribute__((unused)) char *
+tk_set(char *a, char *b)
+{
+	char	*j;
+
+	if ((j = malloc(strlen(a) + (b ? strlen(b) : 0) + 32)) == NULL)
+		abort();
+	sprintf(j, "{\"keys\":[%s%s%s]}", a, b ? "," : "", b ? b : "");
+	free(a);
+	free(b);
+	return j;
+}
+
 /* A self-signed certificate for k, as DER in *der; returns its length. */
 static __attribute__((unused)) int
 tk_cert_der(EVP_PKEY *k, unsigned char **der)

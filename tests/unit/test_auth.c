@@ -508,19 +508,14 @@ write_jwks(char *text)
 static char *
 jwks2(EVP_PKEY *a, const char *ka, EVP_PKEY *b, const char *kb)
 {
-	char	ea[64], eb[64], *ja, *jb = NULL, *j;
+	char	ea[64], eb[64], *ja, *jb = NULL;
 
 	snprintf(ea, sizeof(ea), ",\"kid\":\"%s\"", ka);
 	snprintf(eb, sizeof(eb), ",\"kid\":\"%s\"", kb ? kb : "");
 	ja = tk_jwk(a, ea);
 	if (b != NULL)
 		jb = tk_jwk(b, eb);
-	if ((j = malloc(strlen(ja) + (jb ? strlen(jb) : 0) + 32)) == NULL)
-		abort();
-	sprintf(j, "{\"keys\":[%s%s%s]}", ja, jb ? "," : "", jb ? jb : "");
-	free(ja);
-	free(jb);
-	return j;
+	return tk_set(ja, jb);
 }
 
 /* A token of k by alg with kid (NULL: none) and typ (NULL: none). */

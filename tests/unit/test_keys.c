@@ -39,20 +39,6 @@ refused(char *json, const char *phrase)
 	return rc;
 }
 
-/* {"keys":[a, b]} (b may be NULL); frees a and b. */
-static char *
-keys2(char *a, char *b)
-{
-	char	*j;
-
-	if ((j = malloc(strlen(a) + (b ? strlen(b) : 0) + 32)) == NULL)
-		abort();
-	sprintf(j, "{\"keys\":[%s%s%s]}", a, b ? "," : "", b ? b : "");
-	free(a);
-	free(b);
-	return j;
-}
-
 /* {"keys":[the JWK of k with an x5c of cert's key]}. */
 static char *
 one_x5c(EVP_PKEY *k, EVP_PKEY *cert)
@@ -60,10 +46,10 @@ one_x5c(EVP_PKEY *k, EVP_PKEY *cert)
 	char	*x5c = tk_x5c(cert), *j = tk_jwk(k, x5c);
 
 	free(x5c);
-	return keys2(j, NULL);
+	return tk_set(j, NULL);
 }
 
-#define ONE(k, extra)	keys2(tk_jwk((k), (extra)), NULL)
+#define ONE(k, extra)	tk_set(tk_jwk((k), (extra)), NULL)
 
 /* The JWK of k with member name's value replaced by value (JSON text). */
 static char *
@@ -107,7 +93,7 @@ test_good_sets(void)
 	    "the only key that fits");
 	keyset_free(ks);
 
-	ks = set(keys2(tk_jwk(ec256, ",\"kid\":\"e\""), tk_jwk(ec384, "")));
+	ks = set(tk_set(tk_jwk(ec256, ",\"kid\":\"e\""), tk_jwk(ec384, "")));
 	ok(ks != NULL && keyset_size(ks) == 2, "P-256 and P-384 keys");
 	ok(keyset_only_fit(ks, ALG_ES256, &fits) == keyset_by_kid(ks, "e", 1)
 	    && fits == 1, "ES256 picks the P-256 key");
@@ -122,7 +108,7 @@ test_good_sets(void)
 	    "P-521 key (66-byte coordinates) for ES512");
 	keyset_free(ks);
 
-	ks = set(keys2(tk_jwk(rsa, ""), tk_jwk(rsa2, "")));
+	ks = set(tk_set(tk_jwk(rsa, ""), tk_jwk(rsa2, "")));
 	ok(keyset_only_fit(ks, ALG_RS256, &fits) == NULL && fits == 2,
 	    "two RSA keys: none is the only one");
 	keyset_free(ks);
@@ -150,7 +136,7 @@ test_skipped(void)
 	size_t		 len = 0;
 	FILE		*fp;
 
-	j = keys2(tk_jwk(rsa, ",\"kid\":\"r\""), strdup("{\"kty\":\"OKP\","
+	j = tk_set(tk_jwk(rsa, ",\"kid\":\"r\""), strdup("{\"kty\":\"OKP\","
 	    "\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaP"
 	    "cHURo\",\"kid\":\"okp\"}"));
 	ks = set(j);
@@ -166,12 +152,12 @@ test_skipped(void)
 	    "EC\n") != NULL, "report: the skipped key");
 	free(line);
 	keyset_free(ks);
-	j = keys2(tk_jwk(rsa, ",\"use\":\"enc\""), tk_jwk(ec256, ""));
+	j = tk_set(tk_jwk(rsa, ",\"use\":\"enc\""), tk_jwk(ec256, ""));
 	ks = set(j);
 	ok(ks != NULL && keyset_size(ks) == 1 && pubkey_fits(keyset_key(ks, 0),
 	    ALG_ES256, NULL), "use enc skipped");
 	keyset_free(ks);
-	j = keys2(tk_jwk(rsa, ",\"alg\":\"RSA-OAEP\""), tk_jwk(ec256, ""));
+	j = tk_set(tk_jwk(rsa, ",\"alg\":\"RSA-OAEP\""), tk_jwk(ec256, ""));
 	ks = set(j);
 	ok(ks != NULL && keyset_size(ks) == 1, "alg RSA-OAEP skipped");
 	keyset_free(ks);
@@ -191,32 +177,32 @@ test_malformed(void)
 	    "a key that is a number");
 	ok(refused(strdup("{\"keys\":[{\"n\":\"AQAB\"}]}"), "keys[0] has no "
 	    "\"kty\""), "no kty");
-	ok(refused(keys2(tk_jwk(ec256, ""), strdup("{\"kty\":7}")),
+	ok(refused(tk_set(tk_jwk(ec256, ""), strdup("{\"kty\":7}")),
 	    "keys[1].kty is not a string"), "kty a number");
-	ok(refused(keys2(jwk_with(rsa, "n", "null"), NULL),
+	ok(refused(tk_set(jwk_with(rsa, "n", "null"), NULL),
 	    "keys[0].n is not a string"), "n null");
-	ok(refused(keys2(jwk_with(rsa, "e", "\"AQ=B\""), NULL),
+	ok(refused(tk_set(jwk_with(rsa, "e", "\"AQ=B\""), NULL),
 	    "keys[0].e is not base64url"), "e with padding inside");
-	ok(refused(keys2(jwk_with(rsa, "n", "\"ab+c\""), NULL),
+	ok(refused(tk_set(jwk_with(rsa, "n", "\"ab+c\""), NULL),
 	    "keys[0].n is not base64url"), "n in the + / alphabet");
-	ok(refused(keys2(jwk_with(rsa, "n", "\"\""), NULL),
+	ok(refused(tk_set(jwk_with(rsa, "n", "\"\""), NULL),
 	    "keys[0].n is not base64url"), "n empty");
 	ok(refused(strdup("{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\"}]}"),
 	    "keys[0] has no \"n\""), "n missing");
 	ok(refused(strdup("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\"}]}"),
 	    "keys[0] has no \"e\""), "e missing");
-	ok(refused(keys2(jwk_with(rsa, "e", "\"AA\""), NULL),
+	ok(refused(tk_set(jwk_with(rsa, "e", "\"AA\""), NULL),
 	    "not an RSA public key"), "e zero");
-	ok(refused(keys2(jwk_with(ec256, "crv", "\"P-192\""), NULL),
+	ok(refused(tk_set(jwk_with(ec256, "crv", "\"P-192\""), NULL),
 	    "keys[0].crv is not P-256"), "unknown curve");
 	ok(refused(strdup("{\"keys\":[{\"kty\":\"EC\",\"x\":\"AA\","
 	    "\"y\":\"AA\"}]}"), "keys[0].crv is not P-256"), "crv missing");
-	ok(refused(keys2(jwk_with(ec256, "x", "\"AAAA\""), NULL),
+	ok(refused(tk_set(jwk_with(ec256, "x", "\"AAAA\""), NULL),
 	    "must be 32 bytes"), "x too short");
-	ok(refused(keys2(jwk_with(ec256, "y", "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	ok(refused(tk_set(jwk_with(ec256, "y", "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	    "AAAAAAAAAAAAAE\""), NULL), "not a point on P-256"),
 	    "point not on the curve");
-	ok(refused(keys2(jwk_with(ec384, "crv", "\"P-256\""), NULL),
+	ok(refused(tk_set(jwk_with(ec384, "crv", "\"P-256\""), NULL),
 	    "keys[0].x is not base64url"), "P-384 coordinates under P-256");
 	ok(refused(ONE(rsa, ",\"kid\":\"\""), "kid is empty"), "empty kid");
 	ok(refused(ONE(rsa, ",\"kid\":5"), "keys[0].kid is not a string"),
@@ -240,9 +226,9 @@ test_malformed(void)
 static void
 test_refused_keys(void)
 {
-	ok(refused(keys2(tk_jwk(rsa, ",\"kid\":\"a\""), tk_jwk(rsa2,
+	ok(refused(tk_set(tk_jwk(rsa, ",\"kid\":\"a\""), tk_jwk(rsa2,
 	    ",\"kid\":\"a\"")), "the same kid \"a\""), "duplicate kid");
-	ok(refused(keys2(tk_jwk(rsa, ",\"kid\":\"a\""), strdup("{\"kty\":"
+	ok(refused(tk_set(tk_jwk(rsa, ",\"kid\":\"a\""), strdup("{\"kty\":"
 	    "\"OKP\",\"kid\":\"a\"}")), "the same kid"),
 	    "duplicate kid, one of them skipped");
 	ok(refused(ONE(rsa1024, ""), "a 1024-bit RSA key; at least 2048"),
@@ -323,7 +309,7 @@ test_verify(void)
 	struct keyset	*ks;
 	char		*tok;
 
-	ks = set(keys2(tk_jwk(rsa, ""), tk_jwk(ec256, "")));
+	ks = set(tk_set(tk_jwk(rsa, ""), tk_jwk(ec256, "")));
 	tok = tk_sign(rsa, "RS256", "{\"alg\":\"RS256\"}", "{\"a\":1}");
 	ok(verifies(keyset_key(ks, 0), ALG_RS256, tok), "RS256 signature");
 	ok(!verifies(keyset_key(ks, 0), ALG_RS384, tok),
