@@ -304,8 +304,7 @@ ec_from_jwk(const struct jwk_text *t, size_t idx, char *err, size_t errsz)
 	EVP_PKEY		*pkey = NULL;
 
 	if ((c = curve_by(t->crv != NULL ? t->crv : "", NULL)) == NULL) {
-		snprintf(err, errsz, "keys[%zu].crv is not P-256, P-384 or "
-		    "P-521", idx);
+		snprintf(err, errsz, "keys[%zu] has no \"crv\"", idx);
 		return NULL;
 	}
 	point[0] = POINT_CONVERSION_UNCOMPRESSED;
@@ -366,8 +365,9 @@ check_x5c(const struct pubkey *k, const char *x5c, size_t idx, char *err,
 
 /*
  * Why keys[idx] of a set is not for checking signatures (a kty other than
- * RSA and EC, a use other than sig, an alg prodrec does not verify), or
- * NULL when it is.  Sets *family for a key that is.
+ * RSA and EC, a curve other than P-256/384/521, a use other than sig, an
+ * alg prodrec does not verify), or NULL when it is.  Sets *family for a
+ * key that is.
  */
 static const char *
 jwk_skip(const struct jwk_text *t, enum alg_family *family)
@@ -378,6 +378,9 @@ jwk_skip(const struct jwk_text *t, enum alg_family *family)
 		*family = FAM_EC;
 	else
 		return "kty is neither RSA nor EC";
+	if (*family == FAM_EC && t->crv != NULL && curve_by(t->crv, NULL) ==
+	    NULL)
+		return "crv is not P-256, P-384 or P-521";
 	if (t->use != NULL && strcmp(t->use, "sig") != 0)
 		return "use is not sig";
 	if (t->alg != NULL && (alg_by_name(t->alg) == -1 ||
@@ -482,8 +485,9 @@ jwk_add(struct keyset *ks, const struct jwk_text *all, size_t idx,
 
 /*
  * The keys of a JSON Web Key Set (json, len bytes).  Keys that are not for
- * signatures prodrec checks are skipped (RFC 7517 section 5); one that is
- * but is malformed, short, on another curve than its alg's, or whose x5c
+ * signatures prodrec checks are skipped (RFC 7517 section 5: types, curves,
+ * uses and algorithms it does not know); one that is but is malformed,
+ * short, on another curve than its alg's, or whose x5c
  * holds another key makes the whole set an error, as do two keys with one
  * kid and a set with no usable key.  Returns the set, or NULL with err set.
  */

@@ -161,6 +161,11 @@ test_skipped(void)
 	ks = set(j);
 	ok(ks != NULL && keyset_size(ks) == 1, "alg RSA-OAEP skipped");
 	keyset_free(ks);
+	j = tk_set(jwk_with(ec256, "crv", "\"secp256k1\""), tk_jwk(rsa, ""));
+	ks = set(j);
+	ok(ks != NULL && keyset_size(ks) == 1 && pubkey_fits(keyset_key(ks, 0),
+	    ALG_RS256, NULL), "EC key on secp256k1 (ES256K) skipped");
+	keyset_free(ks);
 }
 
 static void
@@ -194,9 +199,9 @@ test_malformed(void)
 	ok(refused(tk_set(jwk_with(rsa, "e", "\"AA\""), NULL),
 	    "not an RSA public key"), "e zero");
 	ok(refused(tk_set(jwk_with(ec256, "crv", "\"P-192\""), NULL),
-	    "keys[0].crv is not P-256"), "unknown curve");
+	    "no key for RS256"), "a set of one key on an unknown curve");
 	ok(refused(strdup("{\"keys\":[{\"kty\":\"EC\",\"x\":\"AA\","
-	    "\"y\":\"AA\"}]}"), "keys[0].crv is not P-256"), "crv missing");
+	    "\"y\":\"AA\"}]}"), "keys[0] has no \"crv\""), "crv missing");
 	ok(refused(tk_set(jwk_with(ec256, "x", "\"AAAA\""), NULL),
 	    "must be 32 bytes"), "x too short");
 	ok(refused(tk_set(jwk_with(ec256, "y", "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
