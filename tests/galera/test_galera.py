@@ -447,15 +447,20 @@ class Schema(_OnGalera):
                   threads=2).start()
         wait_until(lambda: ld.created_since(0) >= 30, 20)
         # A DDL statement that meets the cluster's writes may be refused
-        # with 1213 (deadlock), as sql/README.md says; the DBA runs the
-        # file again, which finishes what the first run left.
+        # with 1213 (deadlock), or, from MariaDB 10.11's trigger loading
+        # under that load, with 1064 naming an intact trigger of the table
+        # ("has an error in its body"; seen about one run in three), as
+        # sql/README.md says; the DBA runs the file again, which finishes
+        # what the first run left. Any other refusal fails the test.
         for attempt in range(3):
             try:
                 CLUSTER.load(2, os.path.join(galera.REPO, "sql",
                                              "schema.sql"))
                 break
             except galera.SqlError as e:
-                self.assertEqual(e.code, 1213, e)
+                transient = e.code == 1213 or (
+                    e.code == 1064 and "has an error in its body" in str(e))
+                self.assertTrue(transient, e)
         else:
             self.fail("schema.sql refused three times")
         t1 = time.time()
