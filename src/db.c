@@ -681,18 +681,21 @@ back_off(int tries)
 
 /*
  * May a statement that failed with code be run again, as it is?  Besides
- * deadlocks and lock waits: a syntax error (1064), which a prepared
- * statement can only meet in a stored body the server loads for it, a
- * trigger of its table.  MariaDB 10.11 on a Galera cluster gives it now
- * and then ("Trigger ... has an error in its body") while a migration's
- * DDL runs on the table (tests/galera, Schema); the trigger is intact,
- * nothing was stored, and the statement succeeds run again.  A trigger
- * that is broken for good still ends as 503 once the retries run out.
+ * deadlocks and lock waits, what a migration's DDL on the table can give a
+ * statement that runs meanwhile, nothing stored: the server's own "retry"
+ * errors (the table's definition changed, the statement needs preparing
+ * again), and a syntax error (1064), which a prepared statement can only
+ * meet in a stored body the server loads for it, a trigger of its table.
+ * MariaDB 10.11 on a Galera cluster gives that one now and then ("Trigger
+ * ... has an error in its body") while schema.sql runs again (tests/galera,
+ * Schema); the trigger is intact and the statement succeeds run again.  A
+ * trigger broken for good still ends as 503 once the retries run out.
  */
 static int
 retryable(unsigned int code)
 {
 	return code == ER_LOCK_DEADLOCK || code == ER_LOCK_WAIT_TIMEOUT ||
+	    code == ER_TABLE_DEF_CHANGED || code == ER_NEED_REPREPARE ||
 	    code == ER_PARSE_ERROR;
 }
 
