@@ -24,6 +24,7 @@
 
 #include <jwt.h>
 
+#include "alg.h"
 #include "auth.h"
 #include "b64.h"
 #include "json.h"
@@ -143,7 +144,7 @@ check_coverage(const struct config *cfg, const struct auth_keys *k,
     char *err, size_t errsz)
 {
 	const char	*why = NULL;
-	enum cfg_alg	 a;
+	enum sig_alg	 a;
 	size_t		 fits;
 	int		 pem_fits;
 
@@ -151,12 +152,6 @@ check_coverage(const struct config *cfg, const struct auth_keys *k,
 		if ((cfg->jwt_algs & (1u << a)) == 0 ||
 		    alg_info(a)->family == FAM_HMAC)
 			continue;
-		if (k->pem == NULL && k->jwks == NULL) {
-			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, which "
-			    "needs PRODREC_JWT_PUBLIC_KEY_FILE or "
-			    "PRODREC_JWT_JWKS_FILE", alg_info(a)->name);
-			return -1;
-		}
 		pem_fits = k->pem != NULL && pubkey_fits(keyset_key(k->pem,
 		    0), a, &why);
 		if (k->jwks == NULL && !pem_fits) {
@@ -176,7 +171,31 @@ check_coverage(const struct config *cfg, const struct auth_keys *k,
 	return 0;
 }
 
-/* Build the public keys cfg names.  Returns 0, or -1 with err set. */
+/* Is the HMAC secret long enough for each HS algorithm allowed?  0 or -1. */
+static int
+check_secret(const struct config *cfg, char *err, size_t errsz)
+{
+	enum sig_alg	a;
+
+	if (cfg->jwt_secret_len > INT_MAX) {
+		snprintf(err, errsz, "the PRODREC_JWT_SECRET is too long");
+		return -1;
+	}
+	for (a = 0; a < ALG__MAX; a++) {
+		if ((cfg->jwt_algs & (1u << a)) == 0 ||
+		    alg_info(a)->family != FAM_HMAC ||
+		    cfg->jwt_secret_len >= alg_info(a)->size)
+			continue;
+		snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, whose "
+		    "secret must be at least %zu bytes (RFC 7518 3.2); the one "
+		    "given has %zu", alg_info(a)->name, alg_info(a)->size,
+		    cfg->jwt_secret_len);
+		return -1;
+	}
+	return 0;
+}
+
+/* Build the keys cfg names.  Returns 0, or -1 with err set. */
 static int
 build_keys(const struct config *cfg, struct auth_keys *k, char *err,
     size_t errsz)
@@ -184,6 +203,8 @@ build_keys(const struct config *cfg, struct auth_keys *k, char *err,
 	struct stat	st;
 	char		why[400];
 
+	if (check_secret(cfg, err, errsz) == -1)
+		return -1;
 	if (cfg->jwt_public_key != NULL && (k->pem = keyset_from_pem(
 	    cfg->jwt_public_key, cfg->jwt_public_key_len, why,
 	    sizeof(why))) == NULL) {
@@ -199,54 +220,10 @@ build_keys(const struct config *cfg, struct auth_keys *k, char *err,
 	return check_coverage(cfg, k, err, errsz);
 }
 
-/* Check the settings of cfg that are not about keys.  0, or -1 with err. */
-static int
-check_settings(const struct config *cfg, char *err, size_t errsz)
-{
-	enum cfg_alg	a;
-
-	if (cfg->jwt_algs == 0 || (cfg->jwt_algs >> ALG__MAX) != 0) {
-		snprintf(err, errsz, "PRODREC_JWT_ALGS names no usable algorithm");
-		return -1;
-	}
-	for (a = ALG_HS256; a <= ALG_HS512; a++) {
-		if ((cfg->jwt_algs & (1u << a)) == 0)
-			continue;
-		if (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0) {
-			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, which "
-			    "needs PRODREC_JWT_SECRET or PRODREC_JWT_SECRET_FILE",
-			    alg_info(a)->name);
-			return -1;
-		}
-		if (cfg->jwt_secret_len > INT_MAX) {
-			snprintf(err, errsz, "the PRODREC_JWT_SECRET is too long");
-			return -1;
-		}
-		if (cfg->jwt_secret_len < alg_info(a)->size) {
-			snprintf(err, errsz, "PRODREC_JWT_ALGS allows %s, whose "
-			    "secret must be at least %zu bytes (RFC 7518 3.2); "
-			    "the one given has %zu", alg_info(a)->name,
-			    alg_info(a)->size, cfg->jwt_secret_len);
-			return -1;
-		}
-	}
-	if (cfg->jwt_leeway < 0) {
-		snprintf(err, errsz, "PRODREC_JWT_LEEWAY must not be negative");
-		return -1;
-	}
-	if ((cfg->jwt_issuer != NULL && cfg->jwt_issuer[0] == '\0') ||
-	    (cfg->jwt_audience != NULL && cfg->jwt_audience[0] == '\0') ||
-	    (cfg->jwt_user_claim != NULL && cfg->jwt_user_claim[0] == '\0')) {
-		snprintf(err, errsz, "PRODREC_JWT_ISSUER, PRODREC_JWT_AUDIENCE "
-		    "and PRODREC_JWT_USER_CLAIM must not be empty when set");
-		return -1;
-	}
-	return 0;
-}
-
 /*
- * Check the token settings of cfg and build its keys (reading the key set
- * file), without changing what is in force.  Returns the keys for
+ * Build the keys of cfg, which cfg_check() has passed (reading the key set
+ * file, and checking each allowed RS/ES algorithm has a key that fits),
+ * without changing what is in force.  Returns the keys for
  * auth_install(), or NULL with one sentence in err.
  */
 struct auth_keys *
@@ -258,8 +235,6 @@ auth_prepare(const struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "no configuration");
 		return NULL;
 	}
-	if (check_settings(cfg, err, errsz) == -1)
-		return NULL;
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return NULL;
@@ -621,12 +596,12 @@ typ_ok(const char *typ, size_t len)
  * The decoded header is kept in json (HEADER_JSON_MAX + 1 bytes), where h
  * points.  Returns the algorithm, or ALG__MAX with *why set.
  */
-static enum cfg_alg
+static enum sig_alg
 read_header(const char *tok, size_t hlen, char *json, struct jose *h,
     const char **why)
 {
 	size_t		 len;
-	enum cfg_alg	 a;
+	enum sig_alg	 a;
 
 	if (b64_decode(tok, hlen, B64_URL, (unsigned char *)json,
 	    HEADER_JSON_MAX, &len) == -1 || scan_header(json, len, h) == -1) {
@@ -662,7 +637,7 @@ read_header(const char *tok, size_t hlen, char *json, struct jose *h,
  * set.
  */
 static const struct pubkey *
-choose_key(const struct jose *h, enum cfg_alg a, const char **why)
+choose_key(const struct jose *h, enum sig_alg a, const char **why)
 {
 	const struct auth_keys	*k = auth.keys;
 	const struct pubkey	*key;
@@ -686,7 +661,7 @@ choose_key(const struct jose *h, enum cfg_alg a, const char **why)
 
 /* The HMAC of algorithm a keyed with the secret, made once per process. */
 static EVP_MAC_CTX *
-hmac_ctx(enum cfg_alg a)
+hmac_ctx(enum sig_alg a)
 {
 	OSSL_PARAM	 params[2];
 	EVP_MAC		*mac;
@@ -712,7 +687,7 @@ hmac_ctx(enum cfg_alg a)
 
 /* Is sig the HMAC of data (len bytes) with algorithm a?  1 or 0. */
 static int
-hmac_verify(enum cfg_alg a, const char *data, size_t len,
+hmac_verify(enum sig_alg a, const char *data, size_t len,
     const unsigned char *sig, size_t siglen)
 {
 	unsigned char	 mac[EVP_MAX_MD_SIZE];
@@ -731,7 +706,7 @@ hmac_verify(enum cfg_alg a, const char *data, size_t len,
  * algorithm a, whose header is h.  Returns 0, or -1 with *why set.
  */
 static int
-check_signature(const char *tok, size_t len, enum cfg_alg a,
+check_signature(const char *tok, size_t len, enum sig_alg a,
     const struct jose *h, const char **why)
 {
 	const char		*dot = memrchr(tok, '.', len);
@@ -959,7 +934,7 @@ auth_check(const char *authorization, time_t now,
 	const char		*raw = NULL, *reason = NULL;
 	jwt_t			*jwt = NULL;
 	enum auth_result	 res = AUTH_INVALID;
-	enum cfg_alg		 a;
+	enum sig_alg		 a;
 	size_t			 len, hlen;
 	struct jose		 h;
 	struct tokwindow	 w;

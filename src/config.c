@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "alg.h"
 #include "config.h"
 
 #define KEY_FILE_MAX	(64 * 1024)	/* largest secret or PEM file read */
@@ -84,30 +85,6 @@ static const struct key keys[] = {
 
 /* Which keys the file or the environment gave, during one cfg_load(). */
 static unsigned char	given[NKEYS];
-
-static const char *const alg_names[ALG__MAX] = {
-	"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
-	"ES256", "ES384", "ES512",
-};
-
-const char *
-cfg_alg_name(enum cfg_alg alg)
-{
-	return alg < ALG__MAX ? alg_names[alg] : "none";
-}
-
-/* The algorithm named by name[0..len), or -1. */
-int
-cfg_alg_lookup(const char *name, size_t len)
-{
-	int	i;
-
-	for (i = 0; i < ALG__MAX; i++)
-		if (strlen(alg_names[i]) == len &&
-		    strncasecmp(alg_names[i], name, len) == 0)
-			return i;
-	return -1;
-}
 
 static const struct key *
 key_lookup(const char *name)
@@ -222,7 +199,7 @@ parse_algs(const char *v, unsigned *set, char *err, size_t errsz,
 			snprintf(err, errsz, "%s: an empty algorithm name", what);
 			return -1;
 		}
-		if ((alg = cfg_alg_lookup(p, n)) == -1) {
+		if ((alg = alg_lookup(p, n)) == -1) {
 			snprintf(err, errsz, "%s: unknown algorithm \"%.*s\" "
 			    "(allowed: HS256/384/512, RS256/384/512, "
 			    "ES256/384/512)", what, (int)n, p);
@@ -484,6 +461,8 @@ check_nodes(const char *list, char *err, size_t errsz)
 	size_t		i;
 	int		rc;
 
+	if (list == NULL)
+		return 0;	/* the default, localhost */
 	for (i = 0; (rc = cfg_db_node(list, i, host, sizeof(host), &port)) !=
 	    1; i++)
 		if (rc == -1 || i == CFG_NODES_MAX) {
@@ -496,12 +475,11 @@ check_nodes(const char *list, char *err, size_t errsz)
 	return 0;
 }
 
-/* Cross-key checks: a configuration that cannot work stops the start. */
+/* Are the secret and the public keys the allowed algorithms need given? */
 static int
-check(struct config *cfg, char *err, size_t errsz)
+check_key_sources(const struct config *cfg, char *err, size_t errsz)
 {
-	unsigned	hmac = (1u << ALG_HS256) | (1u << ALG_HS384) |
-			    (1u << ALG_HS512);
+	unsigned	hmac = alg_family_set(FAM_HMAC);
 
 	if ((cfg->jwt_algs & hmac) &&
 	    (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0)) {
@@ -517,11 +495,68 @@ check(struct config *cfg, char *err, size_t errsz)
 		    "PRODREC_JWT_JWKS_FILE is set");
 		return -1;
 	}
-	if (cfg->jwt_user_claim[0] == '\0') {
+	return 0;
+}
+
+/*
+ * Settings that are each valid but not together.  A process serving alone
+ * on its own socket would stop for good at its request limit: nothing
+ * starts a fresh one (under a web server, the web server does).
+ */
+static int
+check_combination(const struct config *cfg, char *err, size_t errsz)
+{
+	if (cfg->workers == 0 && cfg->max_requests > 0 &&
+	    cfg->listen != NULL && cfg->listen[0] != '\0') {
+		snprintf(err, errsz, "max_requests needs workers >= 1 when "
+		    "prodrec opens its own socket (listen)");
+		return -1;
+	}
+	return 0;
+}
+
+/* The token settings that are not about keys. */
+static int
+check_claims(const struct config *cfg, char *err, size_t errsz)
+{
+	if (cfg->jwt_leeway < 0) {
+		snprintf(err, errsz, "PRODREC_JWT_LEEWAY must not be negative");
+		return -1;
+	}
+	if ((cfg->jwt_issuer != NULL && cfg->jwt_issuer[0] == '\0') ||
+	    (cfg->jwt_audience != NULL && cfg->jwt_audience[0] == '\0')) {
+		snprintf(err, errsz, "PRODREC_JWT_ISSUER and "
+		    "PRODREC_JWT_AUDIENCE must not be empty when set");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The one check of a whole configuration, for start-up, --check-config
+ * and SIGHUP alike (cfg_load runs it): a configuration that cannot work
+ * stops the start.  What only the keys themselves can tell (is the secret
+ * long enough, does a public key fit an algorithm) is auth_prepare()'s, as
+ * it builds them.  Returns 0, or
+ * -1 with one sentence in err.
+ */
+int
+cfg_check(const struct config *cfg, char *err, size_t errsz)
+{
+	if (cfg->jwt_algs == 0 || (cfg->jwt_algs >> ALG__MAX) != 0) {
+		snprintf(err, errsz, "PRODREC_JWT_ALGS names no usable "
+		    "algorithm");
+		return -1;
+	}
+	if (cfg->jwt_user_claim != NULL && cfg->jwt_user_claim[0] == '\0') {
 		snprintf(err, errsz, "PRODREC_JWT_USER_CLAIM is empty");
 		return -1;
 	}
-	return check_nodes(cfg->db_host, err, errsz);
+	if (check_key_sources(cfg, err, errsz) == -1 ||
+	    check_nodes(cfg->db_host, err, errsz) == -1 ||
+	    check_combination(cfg, err, errsz) == -1)
+		return -1;
+	return check_claims(cfg, err, errsz);
 }
 
 /*
@@ -550,7 +585,7 @@ cfg_load(struct config *cfg, char *err, size_t errsz)
 		    "PRODREC_JWT_SECRET or PRODREC_JWT_SECRET_FILE, not both");
 		goto fail;
 	}
-	if (check(cfg, err, errsz) == -1)
+	if (cfg_check(cfg, err, errsz) == -1)
 		goto fail;
 	return 0;
 fail:

@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "alg.h"
 #include "b64.h"
 #include "json.h"
 #include "keys.h"
@@ -26,19 +27,6 @@
 #define RSA_BYTES_MAX	1024		/* 8192-bit moduli at most */
 #define EC_COORD_MAX	66		/* P-521 */
 #define SKIP_WHY_MAX	64
-
-/* One row per enum cfg_alg, in its order. */
-static const struct alg_info algs[ALG__MAX] = {
-	[ALG_HS256] = { "HS256", FAM_HMAC, "SHA256", NULL, 32 },
-	[ALG_HS384] = { "HS384", FAM_HMAC, "SHA384", NULL, 48 },
-	[ALG_HS512] = { "HS512", FAM_HMAC, "SHA512", NULL, 64 },
-	[ALG_RS256] = { "RS256", FAM_RSA, "SHA256", NULL, 0 },
-	[ALG_RS384] = { "RS384", FAM_RSA, "SHA384", NULL, 0 },
-	[ALG_RS512] = { "RS512", FAM_RSA, "SHA512", NULL, 0 },
-	[ALG_ES256] = { "ES256", FAM_EC, "SHA256", "P-256", 32 },
-	[ALG_ES384] = { "ES384", FAM_EC, "SHA384", "P-384", 48 },
-	[ALG_ES512] = { "ES512", FAM_EC, "SHA512", "P-521", 66 },
-};
 
 /* The curves a JWK's "crv" may name, and OpenSSL's names for them. */
 static const struct curve {
@@ -72,24 +60,6 @@ struct keyset {
 	struct pubkey	keys[JWKS_KEYS_MAX];
 	struct skipped	skipped[JWKS_KEYS_MAX];
 };
-
-const struct alg_info *
-alg_info(enum cfg_alg a)
-{
-	return &algs[a < ALG__MAX ? a : ALG_HS256];
-}
-
-/* The algorithm a JWK's "alg" names exactly, or -1. */
-static int
-alg_by_name(const char *name)
-{
-	int	a;
-
-	for (a = 0; a < ALG__MAX; a++)
-		if (strcmp(algs[a].name, name) == 0)
-			return a;
-	return -1;
-}
 
 static const struct curve *
 curve_by(const char *crv, const char *group)
@@ -384,7 +354,7 @@ jwk_skip(const struct jwk_text *t, enum alg_family *family)
 	if (t->use != NULL && strcmp(t->use, "sig") != 0)
 		return "use is not sig";
 	if (t->alg != NULL && (alg_by_name(t->alg) == -1 ||
-	    algs[alg_by_name(t->alg)].family == FAM_HMAC))
+	    alg_info(alg_by_name(t->alg))->family == FAM_HMAC))
 		return "alg is not one of RS256/384/512, ES256/384/512";
 	return NULL;
 }
@@ -400,7 +370,7 @@ jwk_build(const struct jwk_text *t, size_t idx, enum alg_family family,
 	EVP_PKEY	*pkey;
 
 	k->alg = t->alg != NULL ? alg_by_name(t->alg) : -1;
-	if (k->alg != -1 && algs[k->alg].family != family) {
+	if (k->alg != -1 && alg_info(k->alg)->family != family) {
 		snprintf(err, errsz, "keys[%zu]: alg %s does not go with kty "
 		    "%s", idx, t->alg, t->kty);
 		return -1;
@@ -418,9 +388,9 @@ jwk_build(const struct jwk_text *t, size_t idx, enum alg_family family,
 		return -1;
 	}
 	if (k->alg != -1 && family == FAM_EC &&
-	    strcmp(algs[k->alg].curve, k->curve->crv) != 0) {
+	    strcmp(alg_info(k->alg)->curve, k->curve->crv) != 0) {
 		snprintf(err, errsz, "keys[%zu]: alg %s needs crv %s, not %s",
-		    idx, t->alg, algs[k->alg].curve, k->curve->crv);
+		    idx, t->alg, alg_info(k->alg)->curve, k->curve->crv);
 		return -1;
 	}
 	return t->x5c == NULL ? 0 : check_x5c(k, t->x5c, idx, err, errsz);
@@ -543,14 +513,14 @@ keyset_by_kid(const struct keyset *ks, const char *kid, size_t kidlen)
  * reason in *why (when why is not NULL).
  */
 int
-pubkey_fits(const struct pubkey *k, enum cfg_alg a, const char **why)
+pubkey_fits(const struct pubkey *k, enum sig_alg a, const char **why)
 {
 	const char	*no = NULL;
 
-	if (algs[a].family != k->family)
+	if (alg_info(a)->family != k->family)
 		no = "the key's type does not fit the token's alg";
 	else if (k->family == FAM_EC && strcmp(k->curve->crv,
-	    algs[a].curve) != 0)
+	    alg_info(a)->curve) != 0)
 		no = "the key's curve does not fit the token's alg";
 	else if (k->alg != -1 && k->alg != (int)a)
 		no = "the key's alg is not the token's";
@@ -561,7 +531,7 @@ pubkey_fits(const struct pubkey *k, enum cfg_alg a, const char **why)
 
 /* The one key of ks that fits a, or NULL; *fits says how many do. */
 const struct pubkey *
-keyset_only_fit(const struct keyset *ks, enum cfg_alg a, size_t *fits)
+keyset_only_fit(const struct keyset *ks, enum sig_alg a, size_t *fits)
 {
 	const struct pubkey	*found = NULL;
 	size_t			 i;
@@ -608,7 +578,7 @@ ecdsa_der(const unsigned char *sig, size_t size, unsigned char **der)
  * when the check cannot run).
  */
 int
-pubkey_verify(const struct pubkey *k, enum cfg_alg a, const char *data,
+pubkey_verify(const struct pubkey *k, enum sig_alg a, const char *data,
     size_t len, const unsigned char *sig, size_t siglen)
 {
 	EVP_MD_CTX	*md;
@@ -616,13 +586,13 @@ pubkey_verify(const struct pubkey *k, enum cfg_alg a, const char *data,
 	int		 good = 0;
 
 	if (k->family == FAM_EC) {
-		if (siglen != 2 * algs[a].size ||
-		    (siglen = ecdsa_der(sig, algs[a].size, &der)) == 0)
+		if (siglen != 2 * alg_info(a)->size ||
+		    (siglen = ecdsa_der(sig, alg_info(a)->size, &der)) == 0)
 			return 0;
 		sig = der;
 	}
 	if ((md = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestVerifyInit_ex(md, NULL, algs[a].digest, NULL, NULL,
+	    EVP_DigestVerifyInit_ex(md, NULL, alg_info(a)->digest, NULL, NULL,
 	    k->pkey, NULL) == 1)
 		good = EVP_DigestVerify(md, sig, siglen,
 		    (const unsigned char *)data, len) == 1;
@@ -650,7 +620,7 @@ keyset_report(const struct keyset *ks, const char *from, FILE *fp)
 			fprintf(fp, "EC %s, for", k->curve->crv);
 		for (a = 0; a < ALG__MAX; a++)
 			if (pubkey_fits(k, a, NULL))
-				fprintf(fp, " %s", algs[a].name);
+				fprintf(fp, " %s", alg_info(a)->name);
 		fputc('\n', fp);
 	}
 	for (i = 0; ks != NULL && i < ks->nskipped; i++) {

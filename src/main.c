@@ -141,23 +141,6 @@ default_workers(struct config *c)
 }
 
 /*
- * Settings that are each valid but not together.  A process serving alone
- * on its own socket would stop for good at its request limit: nothing
- * starts a fresh one (under a web server, the web server does).
- */
-static int
-check_combination(const struct config *c, char *err, size_t errsz)
-{
-	if (c->workers == 0 && c->max_requests > 0 && c->listen != NULL &&
-	    c->listen[0] != '\0') {
-		snprintf(err, errsz, "max_requests needs workers >= 1 when "
-		    "prodrec opens its own socket (listen)");
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * Load the whole configuration into c, check it and build its token keys
  * into *keys, changing nothing in force.  Returns 0, or -1 with one
  * sentence in err and c freed.
@@ -169,8 +152,7 @@ load_checked(struct config *c, struct auth_keys **keys, char *err,
 	if (cfg_load(c, err, errsz) == -1)
 		return -1;
 	default_workers(c);
-	if (check_combination(c, err, errsz) == -1 ||
-	    (*keys = auth_prepare(c, err, errsz)) == NULL) {
+	if ((*keys = auth_prepare(c, err, errsz)) == NULL) {
 		cfg_free(c);
 		return -1;
 	}

@@ -11,14 +11,6 @@
 #define CFG_NODES_MAX	16	/* database nodes PRODREC_DB_HOST may list */
 #define CFG_HOST_MAX	255	/* bytes of one node's host name */
 
-/* Token algorithms the configuration may allow (CONTRACT section 6). */
-enum cfg_alg {
-	ALG_HS256, ALG_HS384, ALG_HS512,
-	ALG_RS256, ALG_RS384, ALG_RS512,
-	ALG_ES256, ALG_ES384, ALG_ES512,
-	ALG__MAX
-};
-
 struct config {
 	char		*db_host;		/* MariaDB node(s): "host[:port],...",
 						   "localhost" (cfg_db_node) */
@@ -31,7 +23,7 @@ struct config {
 	unsigned	 db_connect_timeout;	/* seconds, 2 */
 	unsigned	 db_read_timeout;	/* seconds, 10 */
 	unsigned	 db_write_timeout;	/* seconds, 10 */
-	unsigned	 jwt_algs;		/* bit (1u << enum cfg_alg) per allowed alg */
+	unsigned	 jwt_algs;		/* bit (1u << enum sig_alg) per allowed alg */
 	char		*jwt_secret;		/* HMAC secret or NULL */
 	size_t		 jwt_secret_len;	/* its length in bytes */
 	char		*jwt_public_key;	/* PEM text or NULL */
@@ -58,11 +50,10 @@ struct config {
 
 /* config.c */
 int		 cfg_load(struct config *, char *err, size_t errsz);
+int		 cfg_check(const struct config *, char *err, size_t errsz);
 void		 cfg_free(struct config *);
 char		*cfg_read_file(const char *path, size_t max, size_t *len,
 		    struct stat *, char *err, size_t errsz, const char *what);
-const char	*cfg_alg_name(enum cfg_alg);
-int		 cfg_alg_lookup(const char *name, size_t len);
 int		 cfg_db_node(const char *list, size_t i, char *host,
 		    size_t hostsz, unsigned *port);
 

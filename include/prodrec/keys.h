@@ -9,33 +9,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "alg.h"
 
 #define KEY_KID_MAX	255	/* bytes of a key id */
 #define JWKS_FILE_MAX	(256 * 1024)	/* largest key set file read */
-
-enum alg_family {
-	FAM_HMAC,		/* key: the shared secret */
-	FAM_RSA,		/* RSASSA-PKCS1-v1_5 */
-	FAM_EC			/* ECDSA */
-};
-
-/* What an algorithm of enum cfg_alg needs. */
-struct alg_info {
-	const char	*name;		/* the header's "alg", exact case */
-	enum alg_family	 family;
-	const char	*digest;	/* OpenSSL's name of its hash */
-	const char	*curve;		/* FAM_EC: the JWK "crv" it needs */
-	size_t		 size;		/* FAM_HMAC: the shortest secret
-					   (RFC 7518 3.2); FAM_EC: bytes of
-					   r and of s in a signature */
-};
 
 struct pubkey;		/* one public key, opaque */
 struct keyset;		/* the keys of one file, opaque */
 
 /* keys.c */
-const struct alg_info	*alg_info(enum cfg_alg);
 struct keyset		*keyset_from_pem(const char *, size_t, char *err,
 			    size_t errsz);
 struct keyset		*keyset_from_jwks(const char *, size_t, char *err,
@@ -45,11 +27,11 @@ size_t			 keyset_size(const struct keyset *);
 const struct pubkey	*keyset_key(const struct keyset *, size_t i);
 const struct pubkey	*keyset_by_kid(const struct keyset *, const char *kid,
 			    size_t kidlen);
-const struct pubkey	*keyset_only_fit(const struct keyset *, enum cfg_alg,
+const struct pubkey	*keyset_only_fit(const struct keyset *, enum sig_alg,
 			    size_t *fits);
-int			 pubkey_fits(const struct pubkey *, enum cfg_alg,
+int			 pubkey_fits(const struct pubkey *, enum sig_alg,
 			    const char **why);
-int			 pubkey_verify(const struct pubkey *, enum cfg_alg,
+int			 pubkey_verify(const struct pubkey *, enum sig_alg,
 			    const char *data, size_t len,
 			    const unsigned char *sig, size_t siglen);
 void			 keyset_report(const struct keyset *, const char *from,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alg.h"
 #include "allow.h"
 #include "app.h"
 #include "auth.h"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alg.h"
 #include "fuzz.h"
 #include "keys.h"
 
@@ -32,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct keyset		*ks;
 	const struct pubkey	*k;
 	size_t			 i, fits;
-	enum cfg_alg		 a;
+	enum sig_alg		 a;
 
 	err[0] = '\0';
 	ks = keyset_from_jwks(text, len, err, sizeof(err));

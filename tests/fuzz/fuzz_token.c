@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "alg.h"
 #include "auth.h"
 #include "config.h"
 #include "fuzz.h"

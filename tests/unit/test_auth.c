@@ -15,6 +15,7 @@
 
 #include <jwt.h>
 
+#include "alg.h"
 #include "auth.h"
 #include "jwk.h"
 #include "tap.h"
@@ -81,16 +82,18 @@ set_config(unsigned algs, const char *public_key)
 	cfg.jwt_user_claim = "sub";
 }
 
-/* auth_init() on cfg; prints the error as a TAP comment. */
+/* cfg_check() and auth_init() on cfg, as main.c does; prints the error as a TAP comment. */
 static int
 init(void)
 {
 	char	err[256] = "";
 	int	rc;
 
-	rc = auth_init(&cfg, err, sizeof(err));
+	rc = cfg_check(&cfg, err, sizeof(err));
+	if (rc == 0)
+		rc = auth_init(&cfg, err, sizeof(err));
 	if (rc == -1)
-		printf("# auth_init: %s\n", err);
+		printf("# init: %s\n", err);
 	return rc;
 }
 

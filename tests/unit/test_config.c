@@ -1,6 +1,6 @@
 /*
  * test_config.c: cfg_load() from the environment and the PRODREC_CONFIG
- * file (CONTRACT section 6), cfg_alg_lookup() and cfg_free().  Run under
+ * file (CONTRACT section 6), alg_lookup() and cfg_free().  Run under
  * ASan/LSan, every case ends in cfg_free() so any leak shows.
  */
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alg.h"
 #include "config.h"
 #include "tap.h"
 
@@ -589,19 +590,19 @@ test_file(void)
 static void
 test_alg_lookup(void)
 {
-	ok(cfg_alg_lookup("HS256", 5) == ALG_HS256, "HS256");
-	ok(cfg_alg_lookup("hs256", 5) == ALG_HS256, "hs256");
-	ok(cfg_alg_lookup("Rs384", 5) == ALG_RS384, "Rs384");
-	ok(cfg_alg_lookup("es512", 5) == ALG_ES512, "es512");
-	ok(cfg_alg_lookup("HS2567", 5) == ALG_HS256, "only len bytes looked at");
-	ok(cfg_alg_lookup("HS256", 4) == -1, "a prefix is not a name");
-	ok(cfg_alg_lookup("HS256x", 6) == -1, "a longer name");
-	ok(cfg_alg_lookup("none", 4) == -1, "none");
-	ok(cfg_alg_lookup("", 0) == -1, "empty");
-	ok(cfg_alg_lookup("PS256", 5) == -1, "PS256 is not offered");
-	ok(strcmp(cfg_alg_name(ALG_ES384), "ES384") == 0, "cfg_alg_name");
-	ok(strcmp(cfg_alg_name(ALG__MAX), "none") == 0,
-	    "cfg_alg_name out of range");
+	ok(alg_lookup("HS256", 5) == ALG_HS256, "HS256");
+	ok(alg_lookup("hs256", 5) == ALG_HS256, "hs256");
+	ok(alg_lookup("Rs384", 5) == ALG_RS384, "Rs384");
+	ok(alg_lookup("es512", 5) == ALG_ES512, "es512");
+	ok(alg_lookup("HS2567", 5) == ALG_HS256, "only len bytes looked at");
+	ok(alg_lookup("HS256", 4) == -1, "a prefix is not a name");
+	ok(alg_lookup("HS256x", 6) == -1, "a longer name");
+	ok(alg_lookup("none", 4) == -1, "none");
+	ok(alg_lookup("", 0) == -1, "empty");
+	ok(alg_lookup("PS256", 5) == -1, "PS256 is not offered");
+	ok(strcmp(alg_info(ALG_ES384)->name, "ES384") == 0, "alg_info");
+	ok(alg_info(ALG__MAX) == alg_info(ALG_HS256),
+	    "alg_info out of range reads as HS256");
 }
 
 /* Node i of list is host:port (port 0: none given). */

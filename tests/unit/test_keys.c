@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alg.h"
 #include "b64.h"
 #include "jwk.h"
 #include "keys.h"
@@ -296,7 +297,7 @@ test_pem(void)
 
 /* Check a token of tk_sign against key k of alg a. */
 static int
-verifies(const struct pubkey *k, enum cfg_alg a, const char *tok)
+verifies(const struct pubkey *k, enum sig_alg a, const char *tok)
 {
 	const char	*dot = strrchr(tok, '.');
 	unsigned char	 sig[1024];
