@@ -4,7 +4,10 @@
 #include <time.h>
 
 #include "api.h"
+#include "app.h"
 #include "auth.h"
+#include "config.h"
+#include "json.h"
 
 /*
  * The token (CONTRACT section 2): fills user and returns 0, or answers 401
@@ -46,20 +49,21 @@ too_large(struct response *resp, size_t max)
 static int
 read_body(struct app *app, struct request *req, struct response *resp)
 {
-	if (req->content_length == -2) {
+	if (req->content_length == CONTENT_LENGTH_BAD) {
 		http_error(resp, OUT_BAD_REQUEST,
 		    "Content-Length is not a number");
 		return -1;
 	}
-	switch (http_read_body(req, &app->body, app->cfg->max_body)) {
-	case 0:
+	switch (req->read_body(req, &app->body, app->cfg->max_body)) {
+	case BODY_OK:
 		return 0;
-	case -3:
+	case BODY_NO_MEMORY:
 		http_fault(resp, OUT_INTERNAL, "out of memory reading body");
 		return -1;
-	case -2:
+	case BODY_TOO_LARGE:
 		too_large(resp, app->cfg->max_body);
 		return -1;
+	case BODY_SHORT:
 	default:
 		http_error(resp, OUT_BAD_REQUEST,
 		    "request body is shorter than its Content-Length");
@@ -112,12 +116,6 @@ api_read_json(struct app *app, struct request *req, struct response *resp,
 	return 0;
 }
 
-static int
-is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 /*
  * The session id in the path, lower-cased into out.  One that is not 24
  * hexadecimal digits names no session: 404, and -1.
@@ -133,26 +131,42 @@ api_session_id(const struct request *req, struct response *resp,
 	return 0;
 }
 
-/* Is s (len bytes) a recordId, "rec_" and 16 lower-case hex digits?  0 or -1. */
-int
-api_record_id(const char *s, size_t len, char out[RECORD_ID_LEN + 1])
+/* What a failed database call answers: 503 while unreachable, else 500. */
+enum outcome
+api_db_outcome(enum db_status st)
 {
-	size_t	i;
-
-	if (len != RECORD_ID_LEN || memcmp(s, "rec_", 4) != 0)
-		return -1;
-	for (i = 4; i < RECORD_ID_LEN; i++)
-		if (!is_hex(s[i]))
-			return -1;
-	memcpy(out, s, RECORD_ID_LEN);
-	out[RECORD_ID_LEN] = '\0';
-	return 0;
+	return st == DB_UNAVAILABLE ? OUT_UNAVAILABLE : OUT_INTERNAL;
 }
 
-/* A 503 while the database is unreachable, else a 500, with its log line. */
+/* Answer a failed database call (api_db_outcome), with its log line. */
 void
 api_db_fault(struct response *resp, enum db_status st)
 {
-	http_fault(resp, st == DB_UNAVAILABLE ? OUT_UNAVAILABLE : OUT_INTERNAL,
-	    db_last_error());
+	http_fault(resp, api_db_outcome(st), db_last_error());
+}
+
+/*
+ * The session's owner check (CONTRACT section 8), after the lookup that
+ * ended in st found owner: 0 when the session exists and is user's, or
+ * the 404, the fault or the 403 (with forbidden, or the usual sentence
+ * when NULL) answered and -1.
+ */
+int
+api_session_owner(struct response *resp, enum db_status st,
+    const char *owner, const char *user, const char *forbidden)
+{
+	if (st == DB_NOT_FOUND) {
+		http_error(resp, OUT_NOT_FOUND, "no such session");
+		return -1;
+	}
+	if (st != DB_OK) {
+		api_db_fault(resp, st);
+		return -1;
+	}
+	if (strcmp(owner, user) != 0) {
+		http_error(resp, OUT_FORBIDDEN, forbidden != NULL ? forbidden :
+		    "the session belongs to another user");
+		return -1;
+	}
+	return 0;
 }

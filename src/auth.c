@@ -27,6 +27,7 @@
 #include "alg.h"
 #include "auth.h"
 #include "b64.h"
+#include "config.h"
 #include "json.h"
 #include "keys.h"
 #include "log.h"

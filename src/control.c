@@ -5,10 +5,15 @@
 
 #include <string.h>
 
+#include "allow.h"
+#include "app.h"
+#include "buf.h"
+#include "config.h"
 #include "control.h"
 #include "db.h"
-#include "json.h"
+#include "http.h"
 #include "log.h"
+#include "reply.h"
 #include "stats.h"
 
 #define PROMETHEUS_TYPE	"text/plain; version=0.0.4; charset=utf-8"
@@ -32,15 +37,13 @@ control_health(struct app *app, struct request *req, struct response *resp)
 	was_down = !up;
 	if (!up) {
 		http_error(resp, OUT_UNAVAILABLE, "database down");
-		resp->retry_after = 1;
 		return;
 	}
-	if (buf_puts(&resp->body, "{\"status\":\"success\",\"data\":"
-	    "{\"database\":\"up\"}}") == -1) {
+	if (reply_health(&resp->body) == -1) {
 		http_fault(resp, OUT_INTERNAL, "out of memory building answer");
 		return;
 	}
-	resp->status = 200;
+	http_status(resp, OUT_OK);
 }
 
 /*
@@ -197,11 +200,11 @@ control_status(struct app *app, struct request *req, struct response *resp)
 		resp->content_type = PROMETHEUS_TYPE;
 		rc = prometheus(&resp->body, &f, queue, nodes, nnodes);
 	} else
-		rc = json_status(&resp->body, &f, queue, nodes, nnodes);
+		rc = reply_status(&resp->body, &f, queue, nodes, nnodes);
 	if (rc == -1) {
 		resp->content_type = NULL;
 		http_fault(resp, OUT_INTERNAL, "out of memory building answer");
 		return;
 	}
-	resp->status = 200;
+	http_status(resp, OUT_OK);
 }

@@ -8,11 +8,14 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "proc.h"
 #include "rnd.h"
 #include "stats.h"
+#include "utc.h"
+#include "validate.h"
 
 #define SLOW_CONNECT_MS		500	/* a failed connect this slow ... */
 #define RECONNECT_BACKOFF_MS	1000	/* ... is not tried again this soon */
@@ -925,7 +928,7 @@ bind_insert(MYSQL_BIND p[10], unsigned long len[10], char when[25],
 {
 	size_t	user_len = strlen(user);
 
-	ts_format_utc(in->recorded_at_ms, when);
+	utc_format(in->recorded_at_ms, when);
 	bind_str(&p[0], record_id, RECORD_ID_LEN, &len[0]);
 	bind_str(&p[1], in->session_id, SESSION_ID_LEN, &len[1]);
 	bind_str(&p[2], user, user_len, &len[2]);

@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "config.h"
 #include "fcgi.h"
 #include "http.h"
 #include "listen.h"
@@ -43,7 +44,7 @@ fcgi_request_stop(void)
 	stopping = 1;
 }
 
-/* CONTENT_LENGTH: -1 when absent, -2 when not a decimal number. */
+/* CONTENT_LENGTH as a number, or CONTENT_LENGTH_ABSENT or _BAD. */
 static long long
 content_length(const char *v)
 {
@@ -51,11 +52,11 @@ content_length(const char *v)
 	long long	 n;
 
 	if (v == NULL || *v == '\0')
-		return -1;
+		return CONTENT_LENGTH_ABSENT;
 	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (*v < '0' || *v > '9' || *end != '\0')
-		return -2;
+		return CONTENT_LENGTH_BAD;
 	/* Digits beyond long long are still a length: too large (413). */
 	return errno == ERANGE ? LLONG_MAX : n;
 }
@@ -126,6 +127,39 @@ request_path(struct request *req, const char *const v[P__MAX],
 	req->path_len = n < 0 || (size_t)n >= scratchsz ? 0 : (size_t)n;
 }
 
+/* The request's read_body: the whole body from the FastCGI stream into b. */
+static enum body_read
+read_body(struct request *req, struct buf *b, size_t max)
+{
+	FCGX_Stream	*in = req->io;
+	size_t		 want;
+	char		 extra;
+	int		 n;
+
+	buf_reset(b);
+	if (req->content_length == CONTENT_LENGTH_BAD)
+		return BODY_SHORT;
+	if (req->content_length > (long long)max)
+		return BODY_TOO_LARGE;
+	/* Without a length, read to the end, one byte past max to notice. */
+	want = req->content_length >= 0 ? (size_t)req->content_length : max + 1;
+	if (buf_reserve(b, want) == -1)
+		return BODY_NO_MEMORY;
+	while (b->len < want) {
+		n = FCGX_GetStr(b->data + b->len, (int)(want - b->len), in);
+		if (n <= 0)
+			break;
+		b->len += (size_t)n;
+	}
+	/* Take the record that ends the body too (finish_input need not). */
+	if (req->content_length >= 0 && b->len == want)
+		(void)FCGX_GetStr(&extra, 1, in);
+	b->data[b->len] = '\0';
+	if (req->content_length < 0)
+		return b->len > max ? BODY_TOO_LARGE : BODY_OK;
+	return b->len == want ? BODY_OK : BODY_SHORT;
+}
+
 /* Fill req from the FastCGI parameters; pointers live until Finish. */
 static void
 read_request(struct request *req, FCGX_Request *fr, char *scratch,
@@ -143,44 +177,8 @@ read_request(struct request *req, FCGX_Request *fr, char *scratch,
 	req->authorization = v[P_AUTH];
 	req->idempotency_key = v[P_IKEY];
 	req->remote_addr = v[P_ADDR];
+	req->read_body = read_body;
 	req->io = fr->in;
-}
-
-/*
- * Read the whole body into b.  Returns 0; -2 when it is larger than max;
- * -1 when it ends before CONTENT_LENGTH bytes or CONTENT_LENGTH is bad;
- * -3 when memory runs out.
- */
-int
-http_read_body(struct request *req, struct buf *b, size_t max)
-{
-	FCGX_Stream	*in = req->io;
-	size_t		 want;
-	char		 extra;
-	int		 n;
-
-	buf_reset(b);
-	if (req->content_length == -2)
-		return -1;
-	if (req->content_length > (long long)max)
-		return -2;
-	/* Without a length, read to the end, one byte past max to notice. */
-	want = req->content_length >= 0 ? (size_t)req->content_length : max + 1;
-	if (buf_reserve(b, want) == -1)
-		return -3;
-	while (b->len < want) {
-		n = FCGX_GetStr(b->data + b->len, (int)(want - b->len), in);
-		if (n <= 0)
-			break;
-		b->len += (size_t)n;
-	}
-	/* Take the record that ends the body too (finish_input need not). */
-	if (req->content_length >= 0 && b->len == want)
-		(void)FCGX_GetStr(&extra, 1, in);
-	b->data[b->len] = '\0';
-	if (req->content_length < 0)
-		return b->len > max ? -2 : 0;
-	return b->len == want ? 0 : -1;
 }
 
 /* A response head being built: strings and numbers appended, no printf. */

@@ -4,13 +4,16 @@
 #include <strings.h>
 
 #include "http.h"
-#include "json.h"
 #include "log.h"
+#include "reply.h"
 #include "rnd.h"
+
+#define RETRY_AFTER_SECONDS	1	/* a 503's Retry-After */
 
 static const struct {
 	int		 status;
 	const char	*message;	/* the error body's "message" */
+	unsigned	 retry_after;	/* Retry-After seconds, or 0: none */
 } outcomes[OUT__MAX] = {
 	[OUT_OK] =			{ 200, "OK" },
 	[OUT_CREATED] =			{ 201, "Created" },
@@ -22,10 +25,9 @@ static const struct {
 	[OUT_CONFLICT] =		{ 409, "Conflict" },
 	[OUT_TOO_LARGE] =		{ 413, "Payload Too Large" },
 	[OUT_INTERNAL] =		{ 500, "Internal Server Error" },
-	[OUT_UNAVAILABLE] =		{ 503, "Service Unavailable" },
+	[OUT_UNAVAILABLE] =		{ 503, "Service Unavailable",
+					    RETRY_AFTER_SECONDS },
 };
-
-#define RETRY_AFTER_SECONDS	1	/* a 503's Retry-After */
 
 /* Forget the previous request's answer but keep the body's memory. */
 void
@@ -40,6 +42,14 @@ http_response_reset(struct response *r)
 	buf_reset(&r->body);
 }
 
+/* Answer with outcome's status (and Retry-After); the body is the caller's. */
+void
+http_status(struct response *r, enum outcome outcome)
+{
+	r->status = outcomes[outcome].status;
+	r->retry_after = outcomes[outcome].retry_after;
+}
+
 /*
  * Answer with outcome's status and the error shape of CONTRACT section 5;
  * detail becomes "error".  If even that body cannot be built, the status
@@ -48,8 +58,8 @@ http_response_reset(struct response *r)
 void
 http_error(struct response *r, enum outcome outcome, const char *detail)
 {
-	r->status = outcomes[outcome].status;
-	if (json_error_body(&r->body, outcomes[outcome].message, detail) == -1)
+	http_status(r, outcome);
+	if (reply_error(&r->body, outcomes[outcome].message, detail) == -1)
 		buf_reset(&r->body);
 }
 
@@ -68,8 +78,6 @@ http_fault(struct response *r, enum outcome outcome, const char *cause)
 	log_warnx("request %s: %d: %s", id, outcomes[outcome].status, cause);
 	snprintf(detail, sizeof(detail), "request id %s", id);
 	http_error(r, outcome, detail);
-	if (outcome == OUT_UNAVAILABLE)
-		r->retry_after = RETRY_AFTER_SECONDS;
 }
 
 /*

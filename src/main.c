@@ -237,13 +237,6 @@ install(struct config *next, struct auth_keys *keys, int quiet)
 	auth_install(&cfg, keys);
 }
 
-static void
-set_limits(void)
-{
-	app.limits.max_units = cfg.max_units;
-	app.limits.max_clock_skew = cfg.max_clock_skew;
-}
-
 /*
  * In a worker, before each request: has the master taken a new
  * configuration since this worker's was loaded?  Then load it here too, so
@@ -269,7 +262,6 @@ renew(void)
 	}
 	install(&next, keys, 1);
 	cfg_gen = gen;
-	set_limits();
 	return 0;
 }
 
@@ -283,7 +275,6 @@ serve(void *ctx)
 	app.cfg = &cfg;
 	app.listen_fd = listen_fd;
 	app.renew = renew;
-	set_limits();
 	/* The connection is opened in the process that serves, after the fork. */
 	if (db_connect() == -1)
 		log_warnx("database not reachable yet (%s); answering 503 "

@@ -4,10 +4,12 @@
 #include <time.h>
 
 #include "api.h"
+#include "app.h"
+#include "config.h"
 #include "db.h"
 #include "json.h"
-#include "log.h"
 #include "record.h"
+#include "reply.h"
 #include "rnd.h"
 #include "validate.h"
 
@@ -42,11 +44,11 @@ same_payload(const struct record_input *in, const struct record_row *r)
 	    in->idempotency_key_len) == 0));
 }
 
-/* A 5xx decision; st tells 503 (database unreachable) from 500. */
+/* A 5xx decision from a failed database call (api_db_outcome). */
 static void
 fault_from_db(struct decision *d, enum db_status st)
 {
-	d->outcome = st == DB_UNAVAILABLE ? OUT_UNAVAILABLE : OUT_INTERNAL;
+	d->outcome = api_db_outcome(st);
 	d->fault = db_last_error();
 }
 
@@ -158,6 +160,7 @@ static int
 read_input(struct app *app, struct request *req, struct response *resp,
     char user[USER_ID_MAX + 1], struct jbody **body, struct record_input *in)
 {
+	struct limits	 lim = { app->cfg->max_units, app->cfg->max_clock_skew };
 	struct vfail	 fail;
 	const char	*key = req->idempotency_key;
 
@@ -165,7 +168,7 @@ read_input(struct app *app, struct request *req, struct response *resp,
 	    api_read_json(app, req, resp, 0, body) == -1)
 		return -1;
 	if (validate_record(*body, key, key != NULL ? strlen(key) : 0,
-	    &app->limits, time(NULL), in, &fail) == -1) {
+	    &lim, time(NULL), in, &fail) == -1) {
 		http_error(resp, OUT_BAD_REQUEST, fail.detail);
 		return -1;
 	}
@@ -193,11 +196,11 @@ answer(struct response *resp, const struct decision *d,
 	p.worker_id_len = in->worker_id_len;
 	p.units = in->units;
 	p.idempotent = d->outcome == OUT_OK;
-	if (json_record_preview(&resp->body, &p) == -1) {
+	if (reply_preview(&resp->body, &p) == -1) {
 		http_fault(resp, OUT_INTERNAL, "out of memory building answer");
 		return;
 	}
-	resp->status = d->outcome == OUT_CREATED ? 201 : 200;
+	http_status(resp, d->outcome);
 	if (d->outcome == OUT_CREATED)
 		snprintf(resp->location, sizeof(resp->location),
 		    "/api/control/production/records/%s", d->record_id);
@@ -239,23 +242,24 @@ record_get(struct app *app, struct request *req, struct response *resp)
 	(void)app;
 	if (api_user(req, resp, user) == -1)
 		return;
-	if (api_record_id(req->param, req->param_len, id) == -1 ||
+	if (record_id_parse(req->param, req->param_len, id) == -1 ||
 	    (st = db_record_by_public_id(id, &r)) == DB_NOT_FOUND) {
 		http_error(resp, OUT_NOT_FOUND, "no such record");
 		return;
 	}
-	if (st != DB_OK || (st = db_session_get(r.session_id, &s)) != DB_OK) {
-		api_db_fault(resp, st == DB_NOT_FOUND ? DB_ERROR : st);
+	if (st != DB_OK) {
+		api_db_fault(resp, st);
 		return;
 	}
-	if (strcmp(s.owner, user) != 0) {
-		http_error(resp, OUT_FORBIDDEN, "the record's session belongs "
-		    "to another user");
+	/* The record's session is gone only if something is broken: 500. */
+	if ((st = db_session_get(r.session_id, &s)) == DB_NOT_FOUND)
+		st = DB_ERROR;
+	if (api_session_owner(resp, st, s.owner, user, "the record's session "
+	    "belongs to another user") == -1)
 		return;
-	}
-	if (json_record(&resp->body, &r) == -1) {
+	if (reply_record(&resp->body, &r) == -1) {
 		http_fault(resp, OUT_INTERNAL, "out of memory building answer");
 		return;
 	}
-	resp->status = 200;
+	http_status(resp, OUT_OK);
 }

@@ -28,7 +28,7 @@ rnd_bytes(void *p, size_t n)
 }
 
 /* Write 2 * nbytes lower-case hex digits and a NUL into out. */
-int
+static int
 rnd_hex(char *out, size_t nbytes)
 {
 	static const char	 digits[] = "0123456789abcdef";

@@ -1,8 +1,8 @@
 /* route.c: method + path -> handler, from one table. */
 #include <string.h>
 
-#include "app.h"
 #include "control.h"
+#include "http.h"
 #include "record.h"
 #include "route.h"
 #include "session.h"

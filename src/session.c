@@ -4,23 +4,27 @@
 #include <time.h>
 
 #include "api.h"
+#include "db.h"
+#include "json.h"
+#include "reply.h"
 #include "rnd.h"
 #include "session.h"
+#include "validate.h"
 
 #define SESSIONS_PATH	"/api/control/production/sessions/"
 #define OPEN_ATTEMPTS	3	/* fresh ids to try if one is taken */
 
 /* Answer the session v, with "idempotent" unless it is -1. */
 static void
-answer(struct response *resp, int status, const struct session_view *v,
-    int idempotent)
+answer(struct response *resp, enum outcome outcome,
+    const struct session_view *v, int idempotent)
 {
-	if (json_session(&resp->body, v, idempotent) == -1) {
+	if (reply_session(&resp->body, v, idempotent) == -1) {
 		http_fault(resp, OUT_INTERNAL, "out of memory building answer");
 		return;
 	}
-	resp->status = status;
-	if (status == 201)
+	http_status(resp, outcome);
+	if (outcome == OUT_CREATED)
 		snprintf(resp->location, sizeof(resp->location), "%s%s",
 		    SESSIONS_PATH, v->session_id);
 }
@@ -33,22 +37,8 @@ static int
 owned_session(struct response *resp, const char *id, const char *user,
     struct session_view *v)
 {
-	enum db_status	st;
-
-	if ((st = db_session_view(id, v)) == DB_NOT_FOUND) {
-		http_error(resp, OUT_NOT_FOUND, "no such session");
-		return -1;
-	}
-	if (st != DB_OK) {
-		api_db_fault(resp, st);
-		return -1;
-	}
-	if (strcmp(v->owner, user) != 0) {
-		http_error(resp, OUT_FORBIDDEN, "the session belongs to another "
-		    "user");
-		return -1;
-	}
-	return 0;
+	return api_session_owner(resp, db_session_view(id, v), v->owner, user,
+	    NULL);
 }
 
 /* Does the stored label equal the request's (both absent counts)? */
@@ -91,7 +81,7 @@ replay_open(struct response *resp, const char *user,
 		    "to open a session with a different label");
 		return -1;
 	}
-	answer(resp, 200, &v, 1);
+	answer(resp, OUT_OK, &v, 1);
 	return 0;
 }
 
@@ -144,7 +134,7 @@ open_new(struct response *resp, const char *user,
 			return;
 		if (created) {
 			if (owned_session(resp, n.session_id, user, &v) == 0)
-				answer(resp, 201, &v, 0);
+				answer(resp, OUT_CREATED, &v, 0);
 			return;
 		}
 		if (replay_open(resp, user, in) <= 0)
@@ -200,7 +190,7 @@ session_close(struct app *app, struct request *req, struct response *resp)
 		if (owned_session(resp, id, user, &v) == -1)
 			return;
 		if (v.state == SESSION_CLOSED) {
-			answer(resp, 200, &v, !closed_now);
+			answer(resp, OUT_OK, &v, !closed_now);
 			return;
 		}
 	}
@@ -219,7 +209,7 @@ session_get(struct app *app, struct request *req, struct response *resp)
 	    api_session_id(req, resp, id) == -1 ||
 	    owned_session(resp, id, user, &v) == -1)
 		return;
-	answer(resp, 200, &v, -1);
+	answer(resp, OUT_OK, &v, -1);
 }
 
 /* Where a page stands while its records are written. */
@@ -240,7 +230,7 @@ page_row(const struct record_row *r, void *arg)
 	if (++p->n > p->limit)
 		return 0;
 	memcpy(p->last, r->record_id, sizeof(p->last));
-	return json_page_item(p->b, r, p->n == 1);
+	return reply_page_item(p->b, r, p->n == 1);
 }
 
 /* ?limit=: 1..PAGE_MAX in plain digits, PAGE_DEFAULT when absent.  0 or -1. */
@@ -283,7 +273,7 @@ page_query(const struct request *req, struct response *resp,
 	}
 	after[0] = '\0';
 	if (http_query_param(req->query, "after", &v, &len) &&
-	    api_record_id(v, len, after) == -1) {
+	    record_id_parse(v, len, after) == -1) {
 		http_error(resp, OUT_BAD_REQUEST, "after must be a recordId "
 		    "from the previous page");
 		return -1;
@@ -340,23 +330,12 @@ session_records(struct app *app, struct request *req, struct response *resp)
 	    api_session_id(req, resp, id) == -1 ||
 	    page_query(req, resp, &p.limit, after) == -1)
 		return;
-	if ((st = db_session_get(id, &s)) != DB_OK) {
-		if (st == DB_NOT_FOUND)
-			http_error(resp, OUT_NOT_FOUND, "no such session");
-		else
-			api_db_fault(resp, st);
+	if (api_session_owner(resp, db_session_get(id, &s), s.owner, user,
+	    NULL) == -1 || after_row(resp, id, after, &after_id) == -1)
 		return;
-	}
-	if (strcmp(s.owner, user) != 0) {
-		http_error(resp, OUT_FORBIDDEN, "the session belongs to another "
-		    "user");
-		return;
-	}
-	if (after_row(resp, id, after, &after_id) == -1)
-		return;
-	if (json_page_begin(p.b) == -1 || (st = db_record_page(id, after_id,
+	if (reply_page_begin(p.b) == -1 || (st = db_record_page(id, after_id,
 	    p.limit + 1, s.state == SESSION_OPEN, page_row, &p, &cut)) !=
-	    DB_OK || json_page_end(p.b, p.n > p.limit || (cut && p.n > 0) ?
+	    DB_OK || reply_page_end(p.b, p.n > p.limit || (cut && p.n > 0) ?
 	    p.last : NULL) == -1) {
 		if (st != DB_OK)
 			api_db_fault(resp, st);
@@ -365,5 +344,5 @@ session_records(struct app *app, struct request *req, struct response *resp)
 			    "answer");
 		return;
 	}
-	resp->status = 200;
+	http_status(resp, OUT_OK);
 }

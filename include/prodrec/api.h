@@ -2,22 +2,23 @@
 #ifndef PRODREC_API_H
 #define PRODREC_API_H
 
-#include <stddef.h>
-
-#include "app.h"
 #include "db.h"
 #include "http.h"
-#include "json.h"
-#include "validate.h"
+#include "ids.h"
+
+struct app;		/* app.h */
+struct jbody;		/* json.h */
 
 /* api.c */
-int	api_user(const struct request *, struct response *,
-	    char user[USER_ID_MAX + 1]);
-int	api_read_json(struct app *, struct request *, struct response *,
-	    int optional, struct jbody **);
-int	api_session_id(const struct request *, struct response *,
-	    char out[SESSION_ID_LEN + 1]);
-int	api_record_id(const char *, size_t, char out[RECORD_ID_LEN + 1]);
-void	api_db_fault(struct response *, enum db_status);
+int		api_user(const struct request *, struct response *,
+		    char user[USER_ID_MAX + 1]);
+int		api_read_json(struct app *, struct request *, struct response *,
+		    int optional, struct jbody **);
+int		api_session_id(const struct request *, struct response *,
+		    char out[SESSION_ID_LEN + 1]);
+enum outcome	api_db_outcome(enum db_status);
+void		api_db_fault(struct response *, enum db_status);
+int		api_session_owner(struct response *, enum db_status,
+		    const char *owner, const char *user, const char *forbidden);
 
 #endif

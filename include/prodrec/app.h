@@ -3,12 +3,11 @@
 #define PRODREC_APP_H
 
 #include "buf.h"
-#include "config.h"
-#include "validate.h"
+
+struct config;		/* config.h */
 
 struct app {
 	const struct config	*cfg;
-	struct limits		 limits;	/* from cfg, for validate */
 	struct buf		 body;		/* request body, reused */
 	int			 listen_fd;	/* the socket workers accept on */
 	int			(*renew)(void);	/* before each request: take a

@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "config.h"
-#include "validate.h"
+#include "ids.h"
+
+struct config;		/* config.h */
 
 #define AUTH_TOKEN_MAX	8192	/* longer tokens are refused */
 

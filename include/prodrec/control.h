@@ -2,8 +2,9 @@
 #ifndef PRODREC_CONTROL_H
 #define PRODREC_CONTROL_H
 
-#include "app.h"
-#include "http.h"
+struct app;		/* app.h */
+struct request;		/* http.h */
+struct response;	/* http.h */
 
 /* control.c */
 void	control_health(struct app *, struct request *, struct response *);

@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "validate.h"
+#include "ids.h"
 
-#define RECORD_ID_LEN	20	/* "rec_" + 16 hex digits */
+struct config;		/* config.h */
+struct record_input;	/* validate.h */
 
 enum db_status {
 	DB_OK,			/* done; see the function for what it found */

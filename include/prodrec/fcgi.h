@@ -2,7 +2,7 @@
 #ifndef PRODREC_FCGI_H
 #define PRODREC_FCGI_H
 
-#include "app.h"
+struct app;		/* app.h */
 
 /* fcgi.c */
 int	fcgi_serve(struct app *, int listen_fd);

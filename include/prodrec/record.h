@@ -2,8 +2,9 @@
 #ifndef PRODREC_RECORD_H
 #define PRODREC_RECORD_H
 
-#include "app.h"
-#include "http.h"
+struct app;		/* app.h */
+struct request;		/* http.h */
+struct response;	/* http.h */
 
 /* record.c */
 void	record_create(struct app *, struct request *, struct response *);

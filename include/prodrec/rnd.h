@@ -7,7 +7,6 @@
 
 /* rnd.c */
 int	rnd_bytes(void *, size_t);
-int	rnd_hex(char *out, size_t nbytes);
 int	rnd_record_id(char out[21]);
 int	rnd_request_id(char out[17]);
 int	rnd_session_id(char out[25], time_t now);

@@ -2,9 +2,9 @@
 #ifndef PRODREC_ROUTE_H
 #define PRODREC_ROUTE_H
 
-#include "http.h"
-
-struct app;	/* the worker's state: configuration, buffers */
+struct app;		/* app.h */
+struct request;		/* http.h */
+struct response;	/* http.h */
 
 /* route.c */
 void	route_request(struct app *, struct request *, struct response *);

@@ -2,8 +2,9 @@
 #ifndef PRODREC_SESSION_H
 #define PRODREC_SESSION_H
 
-#include "app.h"
-#include "http.h"
+struct app;		/* app.h */
+struct request;		/* http.h */
+struct response;	/* http.h */
 
 #define PAGE_DEFAULT	100	/* records per page without ?limit= */
 #define PAGE_MAX	500	/* the largest ?limit= */

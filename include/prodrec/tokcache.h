@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "validate.h"
+#include "ids.h"
 
 #define TOKCACHE_SLOTS		64	/* entries, direct-mapped */
 #define TOKCACHE_TOKEN_MAX	2048	/* longer tokens are not kept */

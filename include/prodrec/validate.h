@@ -6,15 +6,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "json.h"
+#include "ids.h"
 
-#define SESSION_ID_LEN		24
-#define WORKER_ID_MAX		64	/* characters */
-#define WORKER_NAME_MAX		128	/* characters */
-#define CLIENT_EVENT_ID_MAX	128
-#define IDEMPOTENCY_KEY_MAX	255
-#define USER_ID_MAX		255	/* bytes of the token's user claim */
-#define LABEL_MAX		128	/* characters of a session's label */
+struct jbody;		/* json.h */
 
 /* Limits a request is checked against (from the configuration). */
 struct limits {
@@ -63,8 +57,5 @@ int	validate_record(const struct jbody *, const char *key_header,
 	    struct record_input *, struct vfail *);
 int	validate_session(const struct jbody *, struct session_input *,
 	    struct vfail *);
-int	session_id_parse(const char *, size_t, char out[SESSION_ID_LEN + 1]);
-int	ts_parse_utc(const char *, size_t, int64_t *ms);
-void	ts_format_utc(int64_t ms, char out[25]);
 
 #endif

@@ -36,8 +36,6 @@ fuzz_app_setup(struct config *cfg, struct app *app)
 	    auth_init(cfg, err, sizeof(err)) == -1)
 		abort();
 	app->cfg = cfg;
-	app->limits.max_units = cfg->max_units;
-	app->limits.max_clock_skew = cfg->max_clock_skew;
 }
 
 #endif

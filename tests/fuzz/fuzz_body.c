@@ -13,6 +13,8 @@
 #include "db.h"
 #include "fuzz.h"
 #include "json.h"
+#include "reply.h"
+#include "utc.h"
 #include "validate.h"
 
 #define NOW		((time_t)1760884200)	/* 2025-10-19T14:30:00Z */
@@ -51,6 +53,20 @@ check_member(const char *key, const char *s, size_t len)
 	FUZZ_CHECK(v.type == JT_STRING && v.len == len &&
 	    memcmp(v.str, s, len) == 0);
 	json_body_free(body);
+}
+
+/* Keep only the "data" object of the success answer in out. */
+static void
+unwrap_data(void)
+{
+	static const char	head[] = "{\"status\":\"success\",\"data\":";
+	size_t			n = sizeof(head) - 1;
+
+	FUZZ_CHECK(out.len > n + 1 && memcmp(out.data, head, n) == 0 &&
+	    out.data[out.len - 1] == '}');
+	memmove(out.data, out.data + n, out.len - n - 1);
+	out.len -= n + 1;
+	out.data[out.len] = '\0';
 }
 
 /* Accepted units are the literal's exact value. */
@@ -106,14 +122,14 @@ write_record(const struct record_input *in)
 	struct preview		p = { "rec_0123456789abcdef", in->session_id,
 				    in->worker_id, in->worker_id_len,
 				    in->units, 0 };
-	char			ts[25];
+	char			ts[UTC_TEXT_SIZE];
 	int64_t			ms;
 
-	FUZZ_CHECK(json_record_preview(&out, &p) == 0);
+	FUZZ_CHECK(reply_preview(&out, &p) == 0);
 	check_member("status", "success", 7);
 	row_of(in, &r);
-	buf_reset(&out);
-	FUZZ_CHECK(json_record_append(&out, &r) == 0);
+	FUZZ_CHECK(reply_record(&out, &r) == 0);
+	unwrap_data();
 	check_member("workerId", in->worker_id, in->worker_id_len);
 	check_member("worker_name", in->worker_name, in->worker_name_len);
 	check_member("clientEventId", in->client_event_id,
@@ -121,10 +137,10 @@ write_record(const struct record_input *in)
 	if (in->idempotency_key != NULL)
 		check_member("idempotencyKey", in->idempotency_key,
 		    in->idempotency_key_len);
-	ts_format_utc(in->recorded_at_ms, ts);
+	utc_format(in->recorded_at_ms, ts);
 	check_member("recordedAtUtc", ts, strlen(ts));
 	/* Formatting then parsing is the identity on what parsing gives. */
-	FUZZ_CHECK(ts_parse_utc(ts, strlen(ts), &ms) == 0 &&
+	FUZZ_CHECK(utc_parse(ts, strlen(ts), &ms) == 0 &&
 	    ms == in->recorded_at_ms);
 }
 
@@ -172,7 +188,7 @@ session_body(const struct jbody *body)
 		v.has_label = 1;
 	}
 	v.opened_at_ms = (int64_t)NOW * 1000;
-	FUZZ_CHECK(json_session(&out, &v, 0) == 0);
+	FUZZ_CHECK(reply_session(&out, &v, 0) == 0);
 	check_member("status", "success", 7);
 }
 

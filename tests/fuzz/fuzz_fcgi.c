@@ -2,7 +2,7 @@
  * fuzz_fcgi.c: FastCGI parameters and a body through what fcgi.c does
  * with a request libfcgi has taken: find the parameters (find_params),
  * the path (REQUEST_URI, or SCRIPT_NAME + PATH_INFO), CONTENT_LENGTH, the
- * body from the input stream (http_read_body), routing with stub_db.c in
+ * body from the input stream (fcgi.c's read_body), routing with stub_db.c in
  * place of MariaDB, the response head (write_response) and the reading of
  * what is left (finish_input).  Its functions are static, so fcgi.c is
  * included here.

@@ -25,7 +25,7 @@
 #include "tokcache.h"
 
 
-/* The body as http_read_body (fcgi.c) would find it on the stream. */
+/* The body as fcgi.c's read_body would find it on the stream. */
 struct body_stream {
 	const char	*p;
 	size_t		 len;
@@ -37,26 +37,26 @@ static struct response	resp;
 static char		authorization[512];
 
 /* Same contract as fcgi.c's, from memory. */
-int
-http_read_body(struct request *req, struct buf *b, size_t max)
+static enum body_read
+read_body(struct request *req, struct buf *b, size_t max)
 {
 	const struct body_stream	*s = req->io;
 	size_t				 n = s->len;
 
 	buf_reset(b);
-	if (req->content_length == -2)
-		return -1;
+	if (req->content_length == CONTENT_LENGTH_BAD)
+		return BODY_SHORT;
 	if (req->content_length > (long long)max)
-		return -2;
+		return BODY_TOO_LARGE;
 	if (req->content_length >= 0 && n > (size_t)req->content_length)
 		n = (size_t)req->content_length;
 	if (n > max + 1)
 		n = max + 1;
 	if (buf_append(b, s->p, n) == -1)
-		return -3;
+		return BODY_NO_MEMORY;
 	if (req->content_length < 0)
-		return b->len > max ? -2 : 0;
-	return b->len == (size_t)req->content_length ? 0 : -1;
+		return b->len > max ? BODY_TOO_LARGE : BODY_OK;
+	return b->len == (size_t)req->content_length ? BODY_OK : BODY_SHORT;
 }
 
 static size_t
@@ -172,6 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	req.content_length = (long long)stream.len;
 	req.authorization = authorization;
 	req.remote_addr = "127.0.0.1";
+	req.read_body = read_body;
 	req.io = &stream;
 
 	http_response_reset(&resp);

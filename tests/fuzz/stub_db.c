@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "validate.h"
 #include "stub_db.h"
 
 #define SESSION	"6507f1e3c9d8e2a4b1f9c3d5"

@@ -17,6 +17,7 @@
 
 #include "alg.h"
 #include "auth.h"
+#include "config.h"
 #include "jwk.h"
 #include "tap.h"
 

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "db.h"
 #include "json.h"
+#include "reply.h"
 #include "tap.h"
 
 /* Parse a NUL-terminated body; returns the result and frees the body. */
@@ -307,16 +310,16 @@ test_in_array(void)
 	    == 1, "an audience-like value");
 }
 
-/* Run json_put_string on len bytes of s and compare to want. */
+/* Run reply_string on len bytes of s and compare to want. */
 static void
 put(const char *s, size_t len, const char *want, const char *desc)
 {
 	struct buf	b = { NULL, 0, 0 };
 	int		rc;
 
-	rc = json_put_string(&b, s, len);
+	rc = reply_string(&b, s, len);
 	if (!ok(rc == 0 && b.data != NULL && b.len == strlen(want) &&
-	    memcmp(b.data, want, b.len) == 0, "json_put_string: %s", desc))
+	    memcmp(b.data, want, b.len) == 0, "reply_string: %s", desc))
 		printf("# got %s, want %s\n", b.data ? b.data : "NULL", want);
 	buf_free(&b);
 }
@@ -344,8 +347,8 @@ test_put_string(void)
 
 	/* Appends, does not reset. */
 	buf_puts(&b, "x=");
-	ok(json_put_string(&b, "y", 1) == 0 && strcmp(b.data, "x=\"y\"") == 0,
-	    "json_put_string appends");
+	ok(reply_string(&b, "y", 1) == 0 && strcmp(b.data, "x=\"y\"") == 0,
+	    "reply_string appends");
 	buf_free(&b);
 
 	/* A long string with escapes spread through it. */
@@ -374,14 +377,14 @@ test_error_body(void)
 {
 	struct buf	b = { NULL, 0, 0 };
 
-	ok(json_error_body(&b, "M", "E") == 0 && strcmp(b.data,
+	ok(reply_error(&b, "M", "E") == 0 && strcmp(b.data,
 	    "{\"status\":\"error\",\"message\":\"M\",\"error\":\"E\"}") == 0 &&
 	    b.len == strlen(b.data), "error body exact");
-	ok(json_error_body(&b, "Bad Request", "units: must be \"1\"\n") == 0 &&
+	ok(reply_error(&b, "Bad Request", "units: must be \"1\"\n") == 0 &&
 	    strcmp(b.data, "{\"status\":\"error\",\"message\":\"Bad Request\","
 	    "\"error\":\"units: must be \\\"1\\\"\\u000a\"}") == 0,
 	    "error body escapes, and resets the buffer (%s)", b.data);
-	ok(json_error_body(&b, "", "") == 0 && strcmp(b.data,
+	ok(reply_error(&b, "", "") == 0 && strcmp(b.data,
 	    "{\"status\":\"error\",\"message\":\"\",\"error\":\"\"}") == 0,
 	    "error body with empty strings");
 	buf_free(&b);
@@ -397,7 +400,7 @@ test_preview(void)
 	};
 
 	buf_puts(&b, "left over");
-	ok(json_record_preview(&b, &p) == 0 && strcmp(b.data,
+	ok(reply_preview(&b, &p) == 0 && strcmp(b.data,
 	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
 	    "\"recordId\":\"rec_0123456789abcdef\","
 	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
@@ -407,7 +410,7 @@ test_preview(void)
 
 	p.idempotent = 1;
 	p.units = 1000000;
-	ok(json_record_preview(&b, &p) == 0 && strcmp(b.data,
+	ok(reply_preview(&b, &p) == 0 && strcmp(b.data,
 	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
 	    "\"recordId\":\"rec_0123456789abcdef\","
 	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
@@ -418,7 +421,7 @@ test_preview(void)
 	p.units = 4294967295u;
 	p.worker_id = "J\"S\\0\xc3\xa9" "3\n5trailing";
 	p.worker_id_len = 10;
-	ok(json_record_preview(&b, &p) == 0 && strcmp(b.data,
+	ok(reply_preview(&b, &p) == 0 && strcmp(b.data,
 	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
 	    "\"recordId\":\"rec_0123456789abcdef\","
 	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","

@@ -1,7 +1,7 @@
 /*
  * test_validate.c: validate_record() against request bodies parsed by
  * json.c, every rule of CONTRACT section 1 at and beyond its boundaries,
- * and ts_parse_utc()/ts_format_utc() against timegm().
+ * and utc_parse()/utc_format() against timegm().
  */
 #define _DEFAULT_SOURCE		/* timegm */
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "utc.h"
 #include "validate.h"
 #include "tap.h"
 
@@ -329,11 +330,11 @@ test_units(void)
 	lim.max_units = 1000000;
 }
 
-/* ts_parse_utc on a NUL-terminated s; *ms untouched on failure. */
+/* utc_parse on a NUL-terminated s; *ms untouched on failure. */
 static int
 parse(const char *s, int64_t *ms)
 {
-	return ts_parse_utc(s, strlen(s), ms);
+	return utc_parse(s, strlen(s), ms);
 }
 
 /* s parses to exactly want ms. */
@@ -343,7 +344,7 @@ ts_is(const char *s, int64_t want)
 	int64_t	ms = -1;
 	int	rc = parse(s, &ms);
 
-	if (!ok(rc == 0 && ms == want, "ts_parse_utc %s", s))
+	if (!ok(rc == 0 && ms == want, "utc_parse %s", s))
 		printf("# rc %d ms %lld want %lld\n", rc, (long long)ms,
 		    (long long)want);
 }
@@ -353,7 +354,7 @@ ts_bad(const char *s, const char *why)
 {
 	int64_t	ms;
 
-	ok(parse(s, &ms) == -1, "ts_parse_utc refuses %s (%s)", s, why);
+	ok(parse(s, &ms) == -1, "utc_parse refuses %s (%s)", s, why);
 }
 
 static void
@@ -384,7 +385,7 @@ test_ts_parse(void)
 	ts_is("2000-02-29T00:00:00Z", (int64_t)951782400 * 1000);
 	ts_is("2038-01-19T03:14:08Z", (int64_t)2147483648LL * 1000);
 	for (p = good; *p != NULL; p++)
-		ok(parse(*p, &ms) == 0, "ts_parse_utc accepts %s", *p);
+		ok(parse(*p, &ms) == 0, "utc_parse accepts %s", *p);
 }
 
 static void
@@ -429,12 +430,12 @@ test_ts_refused(void)
 	ts_bad("2025-10-19T1a:30:00Z", "a letter");
 	ts_bad("2025-10-19T-1:30:00Z", "negative hour");
 	ts_bad("", "empty");
-	ok(ts_parse_utc("2025-10-19T14:30:00Zjunk", 20, &ms) == 0 &&
-	    ms == (int64_t)NOW * 1000, "ts_parse_utc reads only len bytes");
-	ok(ts_parse_utc("2025-10-19T14:30:00.5Z", 19, &ms) == -1,
-	    "ts_parse_utc refuses a cut-off time");
-	ok(ts_parse_utc("2025-10-19T14:30:00\0Z", 21, &ms) == -1,
-	    "ts_parse_utc refuses a NUL");
+	ok(utc_parse("2025-10-19T14:30:00Zjunk", 20, &ms) == 0 &&
+	    ms == (int64_t)NOW * 1000, "utc_parse reads only len bytes");
+	ok(utc_parse("2025-10-19T14:30:00.5Z", 19, &ms) == -1,
+	    "utc_parse refuses a cut-off time");
+	ok(utc_parse("2025-10-19T14:30:00\0Z", 21, &ms) == -1,
+	    "utc_parse refuses a NUL");
 }
 
 /* Every day from 1970 to 2399 at 23:59:59.999 agrees with timegm(). */
@@ -468,7 +469,7 @@ test_ts_calendar(void)
 						printf("# disagrees: %s\n", s);
 				}
 			}
-	ok(bad == 0, "ts_parse_utc agrees with timegm on %d dates", n);
+	ok(bad == 0, "utc_parse agrees with timegm on %d dates", n);
 }
 
 static void
@@ -486,30 +487,30 @@ test_ts_format(void)
 	size_t			 i;
 	int			 bad = 0;
 
-	ts_format_utc(0, out);
-	ok(strcmp(out, "1970-01-01T00:00:00.000Z") == 0, "ts_format_utc(0)");
-	ts_format_utc((int64_t)NOW * 1000 + 7, out);
+	utc_format(0, out);
+	ok(strcmp(out, "1970-01-01T00:00:00.000Z") == 0, "utc_format(0)");
+	utc_format((int64_t)NOW * 1000 + 7, out);
 	ok(strcmp(out, "2025-10-19T14:30:00.007Z") == 0,
-	    "ts_format_utc(now + 7 ms) is %s", out);
+	    "utc_format(now + 7 ms) is %s", out);
 	for (p = instants; *p != NULL; p++) {
 		ok(parse(*p, &ms) == 0, "parse %s", *p);
-		ts_format_utc(ms, out);
+		utc_format(ms, out);
 		ok(strcmp(out, *p) == 0, "round trip to %s", out);
 	}
 	ok(parse("2025-10-19T14:30:00.123456789+00:00", &ms) == 0, "parse "
 	    "9 digits +00:00");
-	ts_format_utc(ms, out);
+	utc_format(ms, out);
 	ok(strcmp(out, "2025-10-19T14:30:00.123Z") == 0,
 	    "9 digits +00:00 formats as %s", out);
 	srand(7);
 	for (i = 0; i < 100000; i++) {
 		ms = ((int64_t)rand() << 20 ^ rand()) % 253402300800000LL;
-		ts_format_utc(ms, out);
+		utc_format(ms, out);
 		if (strlen(out) != 24 || parse(out, &back) != 0 || back != ms)
 			if (bad++ < 5)
 				printf("# %lld -> %s\n", (long long)ms, out);
 	}
-	ok(bad == 0, "ts_format_utc/ts_parse_utc round trip 100000 instants");
+	ok(bad == 0, "utc_format/utc_parse round trip 100000 instants");
 }
 
 static void
@@ -549,7 +550,7 @@ test_recorded_at(void)
 	    "now + 1 ms with no skew");
 	lim.max_clock_skew = 300;
 
-	ts_format_utc((int64_t)NOW * 1000 + 300000, ts);
+	utc_format((int64_t)NOW * 1000 + 300000, ts);
 	snprintf(raw, sizeof(raw), "\"%s\"", ts);
 	accept("recordedAtUtc", raw, "formatted now + skew");
 }
