@@ -208,7 +208,7 @@ static const char sql_session_horizon[] =
     " FROM production_sessions s WHERE s.session_id = ?";
 
 enum stmt_id {
-	S_INSERT, S_BY_KEYS, S_SESSION, S_BY_PUBLIC_ID, S_PAGE,
+	S_INSERT, S_BY_KEYS, S_SESSION_OWNER, S_BY_PUBLIC_ID, S_PAGE,
 	S_SESSION_VIEW, S_SESSION_OPEN, S_SESSION_BY_EVENT, S_SESSION_CLOSE,
 	S_SESSION_SETTLE, S_SESSION_SEAL, S_SESSION_SETTLE_ID,
 	S_SESSION_HORIZON, S__MAX
@@ -217,7 +217,7 @@ enum stmt_id {
 static const char *const stmt_sql[S__MAX] = {
 	[S_INSERT] = sql_insert,
 	[S_BY_KEYS] = sql_by_keys,
-	[S_SESSION] = sql_session,
+	[S_SESSION_OWNER] = sql_session,
 	[S_BY_PUBLIC_ID] = sql_by_public_id,
 	[S_PAGE] = sql_page,
 	[S_SESSION_VIEW] = sql_session_view,
@@ -234,7 +234,7 @@ static const char *const stmt_sql[S__MAX] = {
 static const char *const stmt_name[S__MAX] = {
 	[S_INSERT] = "insert record",
 	[S_BY_KEYS] = "record by keys",
-	[S_SESSION] = "session owner",
+	[S_SESSION_OWNER] = "session owner",
 	[S_BY_PUBLIC_ID] = "record by recordId",
 	[S_PAGE] = "page of records",
 	[S_SESSION_VIEW] = "session with totals",
@@ -1016,16 +1016,16 @@ db_session_get(const char *session_id, struct session_row *s)
 	bind_out(&out[1], MYSQL_TYPE_LONG, &open, 0, &len[1], &isnull[1],
 	    &error[1]);
 	out[1].is_unsigned = 0;
-	if ((st = execute(S_SESSION, p, out)) != DB_OK)
+	if ((st = execute(S_SESSION_OWNER, p, out)) != DB_OK)
 		return st;
-	rc = mysql_stmt_fetch(stmts[S_SESSION]);
-	mysql_stmt_free_result(stmts[S_SESSION]);
+	rc = mysql_stmt_fetch(stmts[S_SESSION_OWNER]);
+	mysql_stmt_free_result(stmts[S_SESSION_OWNER]);
 	if (rc == MYSQL_NO_DATA)
 		return DB_NOT_FOUND;
 	if (rc != 0) {
-		set_error("fetch session", mysql_stmt_errno(stmts[S_SESSION]),
+		set_error("fetch session", mysql_stmt_errno(stmts[S_SESSION_OWNER]),
 		    rc == MYSQL_DATA_TRUNCATED ? "column truncated" :
-		    mysql_stmt_error(stmts[S_SESSION]));
+		    mysql_stmt_error(stmts[S_SESSION_OWNER]));
 		return DB_ERROR;
 	}
 	s->owner_len = len[0];
@@ -1121,7 +1121,7 @@ seal(const char *session_id)
 
 /* Hold the session row for the rest of the transaction (sql_session_settle). */
 static enum db_status
-settle(const char *session_id)
+hold_session_row(const char *session_id)
 {
 	MYSQL_BIND	p[1], out[1];
 	unsigned long	len, olen;
@@ -1279,7 +1279,7 @@ page_body(void *arg)
 	struct page_read	*t = arg;
 	enum db_status		 st;
 
-	if ((st = settle(t->session_id)) != DB_OK)
+	if ((st = hold_session_row(t->session_id)) != DB_OK)
 		return st;
 	return page_query(t);
 }

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "lex.h"
 
 /* One tokener per worker process, reset for each body. */
 static struct json_tokener	*tokener;
@@ -30,44 +31,6 @@ json_word(const char *w, size_t n)
 	return (n == 4 && (memcmp(w, "true", 4) == 0 ||
 	    memcmp(w, "null", 4) == 0)) ||
 	    (n == 5 && memcmp(w, "false", 5) == 0);
-}
-
-/* Skip the digits at p[i]; returns how many there were. */
-static size_t
-skip_digits(const char *p, size_t n, size_t *i)
-{
-	size_t	start = *i;
-
-	while (*i < n && p[*i] >= '0' && p[*i] <= '9')
-		(*i)++;
-	return *i - start;
-}
-
-/*
- * Scan the number at p[i] by JSON's grammar, which json-c enforces only
- * loosely (it takes 00, -01, 1. and 1.e2).  Returns the index after it,
- * or 0.
- */
-static size_t
-scan_number(const char *p, size_t n, size_t i)
-{
-	size_t	int_start;
-
-	if (p[i] == '-')
-		i++;
-	int_start = i;
-	if (skip_digits(p, n, &i) == 0 ||
-	    (p[int_start] == '0' && i - int_start > 1))
-		return 0;
-	if (i < n && p[i] == '.' && (i++, skip_digits(p, n, &i) == 0))
-		return 0;
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		if (++i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		if (skip_digits(p, n, &i) == 0)
-			return 0;
-	}
-	return i;
 }
 
 /* The code unit of the \uXXXX escape at p[i] (at the backslash), or -1. */
@@ -106,41 +69,15 @@ escape_len(const char *p, size_t n, size_t i)
 }
 
 /*
- * Length of the valid UTF-8 sequence at p (n bytes left), or 0: no
- * overlong forms, no surrogates, nothing above U+10FFFF (json-c's own
- * check looks at byte patterns only).
+ * Skip the string starting after its opening quote (valid UTF-8, no lone
+ * surrogate escape, no raw control character); returns the index after its
+ * closing quote, or 0 with *why set.
  */
 static size_t
-utf8_seq(const unsigned char *p, size_t n)
+skip_string(const char *p, size_t n, size_t i, const char **why)
 {
-	size_t	len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return len;
-}
-
-/* Scan the string starting after its opening quote; returns the index after its closing quote, or 0. */
-static size_t
-scan_string(const char *p, size_t n, size_t i, const char **why)
-{
-	size_t	len;
+	unsigned long	cp;
+	size_t		len;
 
 	while (i < n) {
 		unsigned char c = (unsigned char)p[i];
@@ -160,11 +97,10 @@ scan_string(const char *p, size_t n, size_t i, const char **why)
 			i += len;
 			continue;
 		}
-		if ((len = utf8_seq((const unsigned char *)p + i, n - i)) == 0) {
+		if (lex_utf8((const unsigned char *)p, n, &i, &cp) == -1) {
 			*why = parse_error(json_tokener_error_parse_utf8_string);
 			return 0;
 		}
-		i += len;
 	}
 	*why = parse_error(json_tokener_continue);
 	return 0;
@@ -182,12 +118,13 @@ scan_string(const char *p, size_t n, size_t i, const char **why)
 static const char *
 prescan(const char *p, size_t n)
 {
+	struct numlit	 num;
 	const char	*why = NULL;
 	size_t		 i, w, depth = 0;
 
 	for (i = 0; i < n; i++) {
 		if (p[i] == '"') {
-			if ((i = scan_string(p, n, i + 1, &why)) == 0)
+			if ((i = skip_string(p, n, i + 1, &why)) == 0)
 				return why;
 			i--;
 		} else if (p[i] == '{' || p[i] == '[') {
@@ -196,7 +133,7 @@ prescan(const char *p, size_t n)
 		} else if (p[i] == '}' || p[i] == ']')
 			depth -= depth > 0;
 		else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
-			if ((w = scan_number(p, n, i)) == 0)
+			if ((w = lex_number(p, n, i, &num)) == 0)
 				return parse_error(json_tokener_error_parse_number);
 			i = w - 1;
 		} else if ((p[i] >= 'a' && p[i] <= 'z') ||

@@ -20,6 +20,7 @@
 #include "listen.h"
 #include "log.h"
 #include "pool.h"
+#include "proc.h"
 #include "stats.h"
 
 #define START_GRACE_MS	1000	/* a worker dying younger failed at start */
@@ -55,7 +56,7 @@ static struct {
 	const struct pool_ops	*ops;
 	void			*ctx;
 	int			 listen_fd;
-	pid_t			 master;
+	pid_t			 pid;		/* the master's */
 	struct child		 kids[POOL_MAX_CHILDREN];
 	size_t			 nkids;
 	unsigned		 gen;		/* bumped by each good reload */
@@ -69,17 +70,7 @@ static struct {
 	unsigned		 spawned;	/* workers started so far */
 	unsigned		 initial;	/* of which the first set */
 	unsigned char		 slot_used[POOL_MAX_CHILDREN];
-} P;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+} master;			/* the master's own state */
 
 /*
  * The signals the master waits for; blocked from the start of the program
@@ -159,7 +150,7 @@ on_master_gone(int sig)
 	int	saved = errno;
 
 	(void)sig;
-	(void)listen_stop(P.listen_fd);
+	(void)listen_stop(master.listen_fd);
 	__atomic_store_n(&shared->stopping, 1, __ATOMIC_RELEASE);
 	(void)kill(getpid(), SIGTERM);
 	errno = saved;
@@ -195,13 +186,13 @@ run_worker(const sigset_t *oldmask)
 	sigset_t	mask = *oldmask;
 
 	watch_master();
-	if (getppid() != P.master)
+	if (getppid() != master.pid)
 		_exit(0);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_SETMASK, &mask, NULL) == -1)
 		log_warn("sigprocmask");
-	exit(P.ops->serve(P.ctx));
+	exit(master.ops->serve(master.ctx));
 }
 
 /* The lowest stats slot no live worker holds (there is one: see spawn). */
@@ -210,7 +201,7 @@ free_slot(void)
 {
 	unsigned	slot;
 
-	for (slot = 0; P.slot_used[slot]; slot++)
+	for (slot = 0; master.slot_used[slot]; slot++)
 		;
 	return slot;
 }
@@ -223,29 +214,29 @@ spawn(const sigset_t *oldmask)
 	pid_t		 pid;
 	unsigned	 slot;
 
-	if (P.nkids == sizeof(P.kids) / sizeof(P.kids[0])) {
-		log_warnx("no room for another worker (%zu running)", P.nkids);
+	if (master.nkids == sizeof(master.kids) / sizeof(master.kids[0])) {
+		log_warnx("no room for another worker (%zu running)", master.nkids);
 		return -1;
 	}
 	slot = free_slot();
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
-		P.spawn_after_ms = now_ms() + BACKOFF_MAX_MS / 10;
+		master.spawn_after_ms = proc_now_ms() + BACKOFF_MAX_MS / 10;
 		return -1;
 	}
 	if (pid == 0) {
 		stats_use_slot(slot);
 		run_worker(oldmask);
 	}
-	if (++P.spawned > P.initial)
+	if (++master.spawned > master.initial)
 		stats_count_restart();
-	c = &P.kids[P.nkids++];
-	stats_set_workers((unsigned)P.nkids);
+	c = &master.kids[master.nkids++];
+	stats_set_workers((unsigned)master.nkids);
 	c->slot = slot;
-	P.slot_used[slot] = 1;
+	master.slot_used[slot] = 1;
 	c->pid = pid;
-	c->gen = P.gen;
-	c->started_ms = now_ms();
+	c->gen = master.gen;
+	c->started_ms = proc_now_ms();
 	c->kill_at_ms = 0;
 	return 0;
 }
@@ -256,7 +247,7 @@ account_death(const struct child *c, int status, int64_t now)
 {
 	int64_t	age = now - c->started_ms, delay;
 
-	if (P.stopping || c->kill_at_ms != 0)
+	if (master.stopping || c->kill_at_ms != 0)
 		return;			/* asked to go */
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;			/* its request limit: it said so */
@@ -268,15 +259,15 @@ account_death(const struct child *c, int status, int64_t now)
 		log_warnx("worker %ld exited with status %d", (long)c->pid,
 		    WEXITSTATUS(status));
 	if (age >= START_GRACE_MS) {
-		P.failures = 0;
+		master.failures = 0;
 		return;
 	}
-	delay = (int64_t)BACKOFF_MIN_MS << (P.failures < 7 ? P.failures : 7);
+	delay = (int64_t)BACKOFF_MIN_MS << (master.failures < 7 ? master.failures : 7);
 	if (delay > BACKOFF_MAX_MS)
 		delay = BACKOFF_MAX_MS;
-	P.failures++;
-	P.last_fail_ms = now;
-	P.spawn_after_ms = now + delay;
+	master.failures++;
+	master.last_fail_ms = now;
+	master.spawn_after_ms = now + delay;
 	log_warnx("worker died %lld ms after its start; next start in %lld ms",
 	    (long long)age, (long long)delay);
 }
@@ -290,15 +281,15 @@ reap(void)
 	int	status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < P.nkids && P.kids[i].pid != pid; i++)
+		for (i = 0; i < master.nkids && master.kids[i].pid != pid; i++)
 			;
-		if (i == P.nkids)
+		if (i == master.nkids)
 			continue;
-		account_death(&P.kids[i], status, now_ms());
-		stats_slot_reset(P.kids[i].slot);
-		P.slot_used[P.kids[i].slot] = 0;
-		P.kids[i] = P.kids[--P.nkids];
-		stats_set_workers((unsigned)P.nkids);
+		account_death(&master.kids[i], status, proc_now_ms());
+		stats_slot_reset(master.kids[i].slot);
+		master.slot_used[master.kids[i].slot] = 0;
+		master.kids[i] = master.kids[--master.nkids];
+		stats_set_workers((unsigned)master.nkids);
 	}
 }
 
@@ -315,24 +306,24 @@ struct census {
 static void
 take_census(struct census *n)
 {
-	int64_t	now = now_ms(), age;
+	int64_t	now = proc_now_ms(), age;
 	size_t	i;
 
 	memset(n, 0, sizeof(*n));
 	n->settled = 1;
-	for (i = 0; i < P.nkids; i++) {
-		const struct child *c = &P.kids[i];
+	for (i = 0; i < master.nkids; i++) {
+		const struct child *c = &master.kids[i];
 
 		age = now - c->started_ms;
 		if (c->kill_at_ms != 0)
 			n->retiring++;
-		else if (c->gen != P.gen)
+		else if (c->gen != master.gen)
 			n->old++;
 		else {
 			n->current++;
 			n->settled &= age >= ROLL_SETTLE_MS;
 			n->mature |= age >= START_GRACE_MS &&
-			    c->started_ms > P.last_fail_ms;
+			    c->started_ms > master.last_fail_ms;
 		}
 	}
 }
@@ -341,13 +332,13 @@ take_census(struct census *n)
 static void
 retire(struct child *c)
 {
-	c->kill_at_ms = now_ms() + 1000 * (int64_t)P.ops->stop_timeout(P.ctx);
+	c->kill_at_ms = proc_now_ms() + 1000 * (int64_t)master.ops->stop_timeout(master.ctx);
 	if (kill(c->pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("kill %ld", (long)c->pid);
 }
 
 /*
- * Bring the pool to P.want workers of the current generation.  During a
+ * Bring the pool to master.want workers of the current generation.  During a
  * reload, one old worker is retired at a time, and only once its
  * predecessor's replacement has lived ROLL_SETTLE_MS: a configuration
  * whose workers die at start never takes more than one slot.
@@ -360,22 +351,22 @@ converge(const sigset_t *oldmask)
 
 	take_census(&n);
 	if (n.mature)
-		P.failures = 0;		/* workers start fine again */
-	if (n.old > 0 && n.retiring == 0 && n.settled && P.failures == 0) {
-		for (i = 0; i < P.nkids; i++)
-			if (P.kids[i].gen != P.gen && P.kids[i].kill_at_ms == 0)
+		master.failures = 0;		/* workers start fine again */
+	if (n.old > 0 && n.retiring == 0 && n.settled && master.failures == 0) {
+		for (i = 0; i < master.nkids; i++)
+			if (master.kids[i].gen != master.gen && master.kids[i].kill_at_ms == 0)
 				break;
-		retire(&P.kids[i]);
+		retire(&master.kids[i]);
 		n.old--;
 		n.retiring++;
 	}
-	if (P.rolling && n.old == 0 && n.retiring == 0 && n.settled &&
-	    n.current >= P.want) {
-		P.rolling = 0;
+	if (master.rolling && n.old == 0 && n.retiring == 0 && n.settled &&
+	    n.current >= master.want) {
+		master.rolling = 0;
 		log_warnx("reload done: %d workers on the new configuration",
 		    n.current);
 	}
-	while (n.current < P.want - n.old && now_ms() >= P.spawn_after_ms &&
+	while (n.current < master.want - n.old && proc_now_ms() >= master.spawn_after_ms &&
 	    spawn(oldmask) == 0)
 		n.current++;
 }
@@ -386,24 +377,24 @@ signal_all(int sig)
 {
 	size_t	i;
 
-	for (i = 0; i < P.nkids; i++)
-		if (kill(P.kids[i].pid, sig) == -1 && errno != ESRCH)
-			log_warn("kill %ld", (long)P.kids[i].pid);
+	for (i = 0; i < master.nkids; i++)
+		if (kill(master.kids[i].pid, sig) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)master.kids[i].pid);
 }
 
 /* SIGKILL whoever outlived its deadline (once: the mark is INT64_MAX). */
 static void
 enforce_deadlines(void)
 {
-	int64_t	now = now_ms(), deadline;
+	int64_t	now = proc_now_ms(), deadline;
 	size_t	i;
 
-	for (i = 0; i < P.nkids; i++) {
-		struct child *c = &P.kids[i];
+	for (i = 0; i < master.nkids; i++) {
+		struct child *c = &master.kids[i];
 
 		if (c->kill_at_ms == INT64_MAX)
 			continue;
-		deadline = P.stopping ? P.stop_deadline_ms : c->kill_at_ms;
+		deadline = master.stopping ? master.stop_deadline_ms : c->kill_at_ms;
 		if (deadline == 0 || now < deadline)
 			continue;
 		log_warnx("worker %ld still busy after the stop timeout; "
@@ -423,34 +414,34 @@ enforce_deadlines(void)
 static void
 begin_stop(int sig)
 {
-	if (P.stopping)
+	if (master.stopping)
 		return;
 	log_warnx("%s: stopping %zu workers (finishing requests in flight "
-	    "and those queued)", strsignal(sig), P.nkids);
-	P.stopping = 1;
-	P.stop_deadline_ms = now_ms() +
-	    1000 * (int64_t)P.ops->stop_timeout(P.ctx);
-	if (listen_stop(P.listen_fd) == -1)
+	    "and those queued)", strsignal(sig), master.nkids);
+	master.stopping = 1;
+	master.stop_deadline_ms = proc_now_ms() +
+	    1000 * (int64_t)master.ops->stop_timeout(master.ctx);
+	if (listen_stop(master.listen_fd) == -1)
 		log_warn("cannot stop the listening socket");
 	__atomic_store_n(&shared->stopping, 1, __ATOMIC_RELEASE);
-	(void)close(P.listen_fd);
+	(void)close(master.listen_fd);
 	signal_all(SIGTERM);
 }
 
 static void
 reload(void)
 {
-	if (P.stopping)
+	if (master.stopping)
 		return;
-	if (P.ops->reload(P.ctx) == -1) {
+	if (master.ops->reload(master.ctx) == -1) {
 		log_warnx("SIGHUP: keeping the old configuration");
 		return;
 	}
-	__atomic_store_n(&shared->gen, ++P.gen, __ATOMIC_RELEASE);
-	P.want = P.ops->workers(P.ctx);
-	P.rolling = 1;
-	P.failures = 0;
-	P.spawn_after_ms = 0;
+	__atomic_store_n(&shared->gen, ++master.gen, __ATOMIC_RELEASE);
+	master.want = master.ops->workers(master.ctx);
+	master.rolling = 1;
+	master.failures = 0;
+	master.spawn_after_ms = 0;
 	log_warnx("SIGHUP: configuration reloaded; replacing the workers one "
 	    "at a time");
 }
@@ -462,8 +453,8 @@ wait_and_dispatch(void)
 	sigset_t	set;
 	siginfo_t	si;
 	struct timespec	ts;
-	int		busy = P.stopping || P.rolling || P.spawn_after_ms >
-			    now_ms() || (int)P.nkids != P.want;
+	int		busy = master.stopping || master.rolling || master.spawn_after_ms >
+			    proc_now_ms() || (int)master.nkids != master.want;
 	int		ms = busy ? TICK_BUSY_MS : TICK_IDLE_MS, sig;
 
 	pool_sigset(&set);
@@ -488,24 +479,24 @@ pool_run(const struct pool_ops *ops, void *ctx, int listen_fd)
 {
 	sigset_t	set, oldmask;
 
-	memset(&P, 0, sizeof(P));
-	P.ops = ops;
-	P.ctx = ctx;
-	P.listen_fd = listen_fd;
-	P.master = getpid();
-	P.want = ops->workers(ctx);
-	P.initial = (unsigned)P.want;
+	memset(&master, 0, sizeof(master));
+	master.ops = ops;
+	master.ctx = ctx;
+	master.listen_fd = listen_fd;
+	master.pid = getpid();
+	master.want = ops->workers(ctx);
+	master.initial = (unsigned)master.want;
 	if (share() == -1)
 		return 1;
 	pool_sigset(&set);
 	if (sigprocmask(SIG_BLOCK, &set, &oldmask) == -1)
 		fatal("sigprocmask");
-	log_warnx("master starting %d workers", P.want);
+	log_warnx("master starting %d workers", master.want);
 	for (;;) {
 		reap();
-		if (P.stopping && P.nkids == 0)
+		if (master.stopping && master.nkids == 0)
 			break;
-		if (!P.stopping)
+		if (!master.stopping)
 			converge(&oldmask);
 		enforce_deadlines();
 		wait_and_dispatch();

@@ -54,7 +54,7 @@ fault_from_db(struct decision *d, enum db_status st)
 
 /* An existing row matched one of the request's keys: replay or conflict. */
 static void
-matched(struct decision *d, const struct record_input *in,
+replay_or_conflict(struct decision *d, const struct record_input *in,
     const struct record_row *row)
 {
 	if (!same_payload(in, row)) {
@@ -76,7 +76,7 @@ matched(struct decision *d, const struct record_input *in,
  * session is open and owned after all: it was opened meanwhile).
  */
 static int
-explain(struct decision *d, const struct record_input *in, const char *user)
+why_not_stored(struct decision *d, const struct record_input *in, const char *user)
 {
 	struct session_row	s;
 	struct record_row	row;
@@ -97,7 +97,7 @@ explain(struct decision *d, const struct record_input *in, const char *user)
 		return 0;
 	}
 	if ((st = db_record_by_keys(in, user, &row)) == DB_OK) {
-		matched(d, in, &row);
+		replay_or_conflict(d, in, &row);
 		return 0;
 	}
 	if (st != DB_NOT_FOUND) {
@@ -142,10 +142,10 @@ decide(struct decision *d, const struct record_input *in, const char *user)
 			return;
 		}
 		if (ins == INSERT_DUPLICATE) {
-			matched(d, in, &row);
+			replay_or_conflict(d, in, &row);
 			return;
 		}
-		if (!explain(d, in, user))
+		if (!why_not_stored(d, in, user))
 			return;
 	}
 	d->outcome = OUT_INTERNAL;

@@ -13,6 +13,7 @@
 
 #define SESSIONS_PATH	"/api/control/production/sessions/"
 #define OPEN_ATTEMPTS	3	/* fresh ids to try if one is taken */
+#define CLOSE_ATTEMPTS	3	/* closes to try if the session is reopened */
 
 /* Answer the session v, with "idempotent" unless it is -1. */
 static void
@@ -92,7 +93,7 @@ replay_open(struct response *resp, const char *user,
  * clientEventId matched, or the id was another's), -1 answered a fault.
  */
 static int
-ours_after_all(struct response *resp, const char *id, const char *user)
+committed_by_us(struct response *resp, const char *id, const char *user)
 {
 	struct session_view	v;
 	enum db_status		st;
@@ -129,7 +130,7 @@ open_new(struct response *resp, const char *user,
 			api_db_fault(resp, st);
 			return;
 		}
-		if (!created && (created = ours_after_all(resp, n.session_id,
+		if (!created && (created = committed_by_us(resp, n.session_id,
 		    user)) == -1)
 			return;
 		if (created) {
@@ -182,7 +183,7 @@ session_close(struct app *app, struct request *req, struct response *resp)
 	if (api_user(req, resp, user) == -1 ||
 	    api_session_id(req, resp, id) == -1)
 		return;
-	for (attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+	for (attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
 		if ((st = db_session_close(id, user, &closed_now)) != DB_OK) {
 			api_db_fault(resp, st);
 			return;

@@ -38,7 +38,7 @@ struct shared {
 	struct slot		slots[];
 };
 
-static struct shared	*S;
+static struct shared	*board;	/* the figures all workers share */
 static struct slot	*mine;		/* this worker's slot, or NULL */
 
 /*
@@ -58,24 +58,24 @@ stats_init(unsigned slots)
 		log_warn("mmap of %zu bytes for the status figures", size);
 		return -1;
 	}
-	S = p;
-	S->start_time = (int64_t)time(NULL);
-	S->nslots = slots;
+	board = p;
+	board->start_time = (int64_t)time(NULL);
+	board->nslots = slots;
 	return 0;
 }
 
 void
 stats_set_workers(unsigned total)
 {
-	if (S != NULL)
-		atomic_store_explicit(&S->total, total, memory_order_relaxed);
+	if (board != NULL)
+		atomic_store_explicit(&board->total, total, memory_order_relaxed);
 }
 
 void
 stats_count_restart(void)
 {
-	if (S != NULL)
-		atomic_fetch_add_explicit(&S->restarts, 1, memory_order_relaxed);
+	if (board != NULL)
+		atomic_fetch_add_explicit(&board->restarts, 1, memory_order_relaxed);
 }
 
 /*
@@ -85,12 +85,12 @@ stats_count_restart(void)
 void
 stats_slot_reset(unsigned slot)
 {
-	if (S == NULL || slot >= S->nslots)
+	if (board == NULL || slot >= board->nslots)
 		return;
-	if (atomic_exchange_explicit(&S->slots[slot].busy, 0,
+	if (atomic_exchange_explicit(&board->slots[slot].busy, 0,
 	    memory_order_relaxed) != 0)
-		atomic_fetch_sub_explicit(&S->active, 1, memory_order_relaxed);
-	atomic_store_explicit(&S->slots[slot].node, 0, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&board->active, 1, memory_order_relaxed);
+	atomic_store_explicit(&board->slots[slot].node, 0, memory_order_relaxed);
 }
 
 /*
@@ -111,12 +111,12 @@ stats_use_slot(unsigned slot)
 {
 	unsigned	used;
 
-	if (S == NULL || slot >= S->nslots)
+	if (board == NULL || slot >= board->nslots)
 		return;
-	mine = &S->slots[slot];
-	used = atomic_load_explicit(&S->used, memory_order_relaxed);
+	mine = &board->slots[slot];
+	used = atomic_load_explicit(&board->used, memory_order_relaxed);
 	while (used < slot + 1 && !atomic_compare_exchange_weak_explicit(
-	    &S->used, &used, slot + 1, memory_order_relaxed,
+	    &board->used, &used, slot + 1, memory_order_relaxed,
 	    memory_order_relaxed))
 		;
 }
@@ -133,11 +133,11 @@ stats_request_begin(void)
 	/* active before busy, and busy cleared before active (below): a
 	   worker killed between the two leaves active one too high until the
 	   master takes the mark back, never one too low (wrapped). */
-	n = atomic_fetch_add_explicit(&S->active, 1, memory_order_relaxed) + 1;
+	n = atomic_fetch_add_explicit(&board->active, 1, memory_order_relaxed) + 1;
 	atomic_store_explicit(&mine->busy, 1, memory_order_relaxed);
-	max = atomic_load_explicit(&S->max_active, memory_order_relaxed);
+	max = atomic_load_explicit(&board->max_active, memory_order_relaxed);
 	while (n > max && !atomic_compare_exchange_weak_explicit(
-	    &S->max_active, &max, n, memory_order_relaxed,
+	    &board->max_active, &max, n, memory_order_relaxed,
 	    memory_order_relaxed))
 		;
 }
@@ -153,7 +153,7 @@ stats_request_end(int status)
 	atomic_fetch_add_explicit(&mine->responses[class], 1,
 	    memory_order_relaxed);
 	if (atomic_exchange_explicit(&mine->busy, 0, memory_order_relaxed))
-		atomic_fetch_sub_explicit(&S->active, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&board->active, 1, memory_order_relaxed);
 }
 
 /* Add the slots up into f (all zero before stats_init). */
@@ -164,26 +164,26 @@ stats_read(struct stats_figures *f)
 	int		c;
 
 	memset(f, 0, sizeof(*f));
-	if (S == NULL)
+	if (board == NULL)
 		return;
-	f->start_time = S->start_time;
-	used = atomic_load_explicit(&S->used, memory_order_relaxed);
-	for (i = 0; i < used && i < S->nslots; i++) {
-		int node = atomic_load_explicit(&S->slots[i].node,
+	f->start_time = board->start_time;
+	used = atomic_load_explicit(&board->used, memory_order_relaxed);
+	for (i = 0; i < used && i < board->nslots; i++) {
+		int node = atomic_load_explicit(&board->slots[i].node,
 		    memory_order_relaxed);
 
 		if (node > 0)
 			f->node_workers[node - 1]++;
-		f->accepted += atomic_load_explicit(&S->slots[i].accepted,
+		f->accepted += atomic_load_explicit(&board->slots[i].accepted,
 		    memory_order_relaxed);
 		for (c = 0; c < 3; c++)
 			f->responses[c] += atomic_load_explicit(
-			    &S->slots[i].responses[c], memory_order_relaxed);
+			    &board->slots[i].responses[c], memory_order_relaxed);
 	}
-	f->restarts = atomic_load_explicit(&S->restarts, memory_order_relaxed);
-	f->total = atomic_load_explicit(&S->total, memory_order_relaxed);
-	f->active = atomic_load_explicit(&S->active, memory_order_relaxed);
-	f->max_active = atomic_load_explicit(&S->max_active,
+	f->restarts = atomic_load_explicit(&board->restarts, memory_order_relaxed);
+	f->total = atomic_load_explicit(&board->total, memory_order_relaxed);
+	f->active = atomic_load_explicit(&board->active, memory_order_relaxed);
+	f->max_active = atomic_load_explicit(&board->max_active,
 	    memory_order_relaxed);
 	f->idle = f->total > f->active ? f->total - f->active : 0;
 }

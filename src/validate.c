@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "json.h"
+#include "lex.h"
 #include "utc.h"
 #include "validate.h"
 
 #define UNITS_DIGITS	10	/* digits of the largest unsigned max_units */
-#define EXP_CAP		1000000000L	/* larger exponents mean the same */
 
 static int	refuse(struct vfail *, const char *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -39,39 +39,6 @@ type_name(enum jtype t)
 	};
 
 	return t < JT__MAX ? names[t] : "unknown";
-}
-
-/*
- * Decode the UTF-8 sequence at s[*i] into *cp and advance *i.  Refuses
- * (-1) what is not well-formed UTF-8: stray continuation bytes, truncated
- * or overlong sequences, surrogates and code points above U+10FFFF.
- * json.c promises valid UTF-8; this keeps the count honest regardless.
- */
-static int
-next_cp(const unsigned char *s, size_t len, size_t *i, unsigned long *cp)
-{
-	static const unsigned long	 least[] = { 0, 0x80, 0x800, 0x10000 };
-	unsigned char			 c = s[(*i)++];
-	int				 extra;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 0;
-	}
-	if (c < 0xc2 || c > 0xf4)
-		return -1;
-	extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
-	*cp = c & (0x3f >> extra);
-	for (; extra > 0; extra--, (*i)++) {
-		if (*i >= len || (s[*i] & 0xc0) != 0x80)
-			return -1;
-		*cp = (*cp << 6) | (s[*i] & 0x3f);
-	}
-	extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
-	if (*cp < least[extra] || *cp > 0x10ffff ||
-	    (*cp >= 0xd800 && *cp <= 0xdfff))
-		return -1;
-	return 0;
 }
 
 /* C0, DEL and C1 control characters. */
@@ -105,7 +72,7 @@ check_text(const struct jvalue *v, const char *field, size_t min, size_t max,
 	int			 ink = 0;
 
 	while (i < v->len) {
-		if (next_cp(s, v->len, &i, &cp) == -1)
+		if (lex_utf8(s, v->len, &i, &cp) == -1)
 			return refuse(fail, field, "%s must be valid UTF-8",
 			    field);
 		if (is_control(cp))
@@ -143,74 +110,10 @@ check_token(const char *s, size_t len, const char *field, const char *what,
 	return 0;
 }
 
-/* A JSON number literal taken apart; digit positions count digits only. */
-struct numlit {
-	int	neg;
-	size_t	ndigits;	/* digits before the exponent */
-	size_t	nfrac;		/* of which after the point */
-	size_t	first, last;	/* first and last non-zero digit */
-	int	nonzero;	/* any non-zero digit at all */
-	long	exp;		/* the exponent, clamped to +-EXP_CAP */
-	size_t	mant_end;	/* offset of the exponent part, or len */
-};
-
 static int
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* Take in the run of digits at s[*i], noting where the non-zeros are. */
-static void
-scan_digits(const char *s, size_t len, size_t *i, struct numlit *n)
-{
-	for (; *i < len && is_digit(s[*i]); (*i)++, n->ndigits++) {
-		if (s[*i] == '0')
-			continue;
-		if (!n->nonzero)
-			n->first = n->ndigits;
-		n->last = n->ndigits;
-		n->nonzero = 1;
-	}
-}
-
-/*
- * Take apart a literal of JSON's number grammar,
- * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, into n.
- * Returns 0, or -1 when s is not such a literal.
- */
-static int
-scan_number(const char *s, size_t len, struct numlit *n)
-{
-	size_t	i = 0, start;
-	int	eneg = 0;
-
-	memset(n, 0, sizeof(*n));
-	if (i < len && s[i] == '-')
-		n->neg = 1, i++;
-	if (i == len || !is_digit(s[i]) ||
-	    (s[i] == '0' && i + 1 < len && is_digit(s[i + 1])))
-		return -1;
-	scan_digits(s, len, &i, n);
-	if (i < len && s[i] == '.') {
-		start = ++i;
-		scan_digits(s, len, &i, n);
-		if ((n->nfrac = i - start) == 0)
-			return -1;
-	}
-	n->mant_end = i;
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		if (++i < len && (s[i] == '+' || s[i] == '-'))
-			eneg = s[i++] == '-';
-		if (i == len || !is_digit(s[i]))
-			return -1;
-		for (; i < len && is_digit(s[i]); i++)
-			if (n->exp < EXP_CAP)
-				n->exp = n->exp * 10 + (s[i] - '0');
-		if (eneg)
-			n->exp = -n->exp;
-	}
-	return i == len ? 0 : -1;
 }
 
 /*
@@ -227,7 +130,8 @@ literal_units(const char *s, size_t len, unsigned max, uint32_t *out)
 	size_t		i, k;
 	uint64_t	v = 0;
 
-	if (scan_number(s, len, &n) == -1 || !n.nonzero || n.neg)
+	if (lex_number(s, len, 0, &n) != len || len == 0 || !n.nonzero ||
+	    n.neg)
 		return -1;			/* not a number, zero, negative */
 	scale = (long long)n.exp - (long long)n.nfrac +
 	    (long long)(n.ndigits - 1 - n.last);
