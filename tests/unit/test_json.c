@@ -1,6 +1,7 @@
 /*
  * test_json.c: json_body_parse() and json_body_get() on request bodies,
- * json_string_in_array(), and the response writers of CONTRACT section 5.
+ * json_string_in_array() and json_put_string().  (The response writers of
+ * CONTRACT sections 5 and 8: test_reply.c.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,37 +28,41 @@ parse(const char *text, const char **why)
 }
 
 static void
-accepts(const char *text, const char *desc)
+accepts_at(int line, const char *text, const char *desc)
 {
 	const char	*why;
 
-	ok(parse(text, &why) == 0, "accepts %s", desc);
+	ok_line(line, parse(text, &why) == 0, "accepts %s", desc);
 }
+#define accepts(...)	accepts_at(__LINE__, __VA_ARGS__)
 
 static void
-refuses(const char *text, const char *desc)
+refuses_at(int line, const char *text, const char *desc)
 {
 	const char	*why = NULL;
 	int		 rc;
 
 	rc = parse(text, &why);
-	if (!ok(rc == -1 && why != NULL && strcmp(why, "(unset)") != 0,
-	    "refuses %s", desc))
+	if (!ok_line(line, rc == -1 && why != NULL &&
+	    strcmp(why, "(unset)") != 0, "refuses %s", desc))
 		printf("# rc %d, why %s\n", rc, why ? why : "NULL");
 }
+#define refuses(...)	refuses_at(__LINE__, __VA_ARGS__)
 
 /* Same with an explicit length, for bodies holding NUL bytes. */
 static void
-refuses_n(const char *text, size_t len, const char *desc)
+refuses_n_at(int line, const char *text, size_t len, const char *desc)
 {
 	struct jbody	*body = NULL;
 	const char	*why = NULL;
 	int		 rc;
 
 	rc = json_body_parse(text, len, &body, &why);
-	ok(rc == -1 && why != NULL && body == NULL, "refuses %s", desc);
+	ok_line(line, rc == -1 && why != NULL && body == NULL, "refuses %s",
+	    desc);
 	json_body_free(body);
 }
+#define refuses_n(...)	refuses_n_at(__LINE__, __VA_ARGS__)
 
 /*
  * An object nesting depth levels (counting the root), alternating arrays
@@ -309,17 +314,20 @@ test_in_array(void)
 
 /* Run json_put_string on len bytes of s and compare to want. */
 static void
-put(const char *s, size_t len, const char *want, const char *desc)
+put_at(int line, const char *s, size_t len, const char *want,
+    const char *desc)
 {
 	struct buf	b = { NULL, 0, 0 };
 	int		rc;
 
 	rc = json_put_string(&b, s, len);
-	if (!ok(rc == 0 && b.data != NULL && b.len == strlen(want) &&
-	    memcmp(b.data, want, b.len) == 0, "json_put_string: %s", desc))
+	if (!ok_line(line, rc == 0 && b.data != NULL &&
+	    b.len == strlen(want) && memcmp(b.data, want, b.len) == 0,
+	    "json_put_string: %s", desc))
 		printf("# got %s, want %s\n", b.data ? b.data : "NULL", want);
 	buf_free(&b);
 }
+#define put(...)	put_at(__LINE__, __VA_ARGS__)
 
 static void
 test_put_string(void)
@@ -369,79 +377,6 @@ test_put_string(void)
 	}
 }
 
-static void
-test_error_body(void)
-{
-	struct buf	b = { NULL, 0, 0 };
-
-	ok(json_error_body(&b, "M", "E") == 0 && strcmp(b.data,
-	    "{\"status\":\"error\",\"message\":\"M\",\"error\":\"E\"}") == 0 &&
-	    b.len == strlen(b.data), "error body exact");
-	ok(json_error_body(&b, "Bad Request", "units: must be \"1\"\n") == 0 &&
-	    strcmp(b.data, "{\"status\":\"error\",\"message\":\"Bad Request\","
-	    "\"error\":\"units: must be \\\"1\\\"\\u000a\"}") == 0,
-	    "error body escapes, and resets the buffer (%s)", b.data);
-	ok(json_error_body(&b, "", "") == 0 && strcmp(b.data,
-	    "{\"status\":\"error\",\"message\":\"\",\"error\":\"\"}") == 0,
-	    "error body with empty strings");
-	buf_free(&b);
-}
-
-static void
-test_preview(void)
-{
-	struct buf	b = { NULL, 0, 0 };
-	struct preview	p = {
-		"rec_0123456789abcdef", "6507f1e3c9d8e2a4b1f9c3d5",
-		"JS0315", 6, 5, 0
-	};
-
-	buf_puts(&b, "left over");
-	ok(json_record_preview(&b, &p) == 0 && strcmp(b.data,
-	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
-	    "\"recordId\":\"rec_0123456789abcdef\","
-	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
-	    "\"workerId\":\"JS0315\",\"units\":5},\"idempotent\":false}}") == 0
-	    && b.len == strlen(b.data), "preview, idempotent false (%s)",
-	    b.data);
-
-	p.idempotent = 1;
-	p.units = 1000000;
-	ok(json_record_preview(&b, &p) == 0 && strcmp(b.data,
-	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
-	    "\"recordId\":\"rec_0123456789abcdef\","
-	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
-	    "\"workerId\":\"JS0315\",\"units\":1000000},\"idempotent\":true}}")
-	    == 0, "preview, idempotent true (%s)", b.data);
-
-	p.idempotent = 0;
-	p.units = 4294967295u;
-	p.worker_id = "J\"S\\0\xc3\xa9" "3\n5trailing";
-	p.worker_id_len = 10;
-	ok(json_record_preview(&b, &p) == 0 && strcmp(b.data,
-	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
-	    "\"recordId\":\"rec_0123456789abcdef\","
-	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
-	    "\"workerId\":\"J\\\"S\\\\0\xc3\xa9" "3\\u000a5\","
-	    "\"units\":4294967295},\"idempotent\":false}}") == 0,
-	    "preview, workerId escaped and cut at worker_id_len (%s)", b.data);
-
-	/* What we write must itself be a body we accept (an object). */
-	{
-		struct jbody	*body = NULL;
-		struct jvalue	 v;
-		const char	*why;
-
-		ok(json_body_parse(b.data, b.len, &body, &why) == 0,
-		    "the preview parses back");
-		json_body_get(body, "status", &v);
-		ok(v.type == JT_STRING && v.len == 7 &&
-		    memcmp(v.str, "success", 7) == 0, "status reads back");
-		json_body_free(body);
-	}
-	buf_free(&b);
-}
-
 int
 main(void)
 {
@@ -449,7 +384,5 @@ main(void)
 	test_get();
 	test_in_array();
 	test_put_string();
-	test_error_body();
-	test_preview();
 	return done_testing();
 }
