@@ -89,9 +89,12 @@ close_health(void)
 	}
 }
 
-/* Drop the connections and statements; the next call reconnects. */
-static void
-drop_connection(void)
+/*
+ * Drop the connections and statements: the next call reconnects.  A
+ * worker calls it as it leaves, so the server sees a clean quit.
+ */
+void
+db_close(void)
 {
 	struct stmt	*s;
 
@@ -376,7 +379,7 @@ db_connect(void)
 		stats_set_node(picked.node);
 		return 0;
 	}
-	drop_connection();
+	db_close();
 	if (proc_now_ms() - start >= SLOW_CONNECT_MS)
 		retry_after_ms = start + RECONNECT_BACKOFF_MS;
 	return -1;
@@ -476,7 +479,7 @@ static enum db_status
 failed(unsigned int code)
 {
 	if (connection_lost(code)) {
-		drop_connection();
+		db_close();
 		return DB_UNAVAILABLE;
 	}
 	return DB_ERROR;
@@ -536,7 +539,7 @@ static enum db_status
 unresolved_conflict(void)
 {
 	if (conn_galera)
-		drop_connection();
+		db_close();
 	return DB_UNAVAILABLE;
 }
 
@@ -618,7 +621,7 @@ stmt_run(struct stmt *s, MYSQL_BIND *params, MYSQL_BIND *results)
 			return DB_OK;
 		if (connection_lost(code) && !reconnected) {
 			log_warnx("%s; reconnecting", last_error);
-			drop_connection();
+			db_close();
 			retry_after_ms = 0;
 			reconnected = 1;
 			continue;
@@ -776,7 +779,7 @@ tx_run(enum db_status (*body)(void *), void *arg)
 		if (connection_lost(code) && !reconnected) {
 			log_warnx("%s; running the transaction again",
 			    last_error);
-			drop_connection();
+			db_close();
 			retry_after_ms = 0;
 			reconnected = 1;
 			continue;

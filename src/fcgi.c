@@ -127,9 +127,12 @@ request_path(struct request *req, const char *const v[P__MAX],
 	req->path_len = n < 0 || (size_t)n >= scratchsz ? 0 : (size_t)n;
 }
 
-/* The request's read_body: the whole body from the FastCGI stream into b. */
-static enum body_read
-read_body(struct request *req, struct buf *b, size_t max)
+/*
+ * The request's read_body: the whole body from its FastCGI stream (req->io)
+ * into b.
+ */
+enum body_read
+fcgi_read_body(struct request *req, struct buf *b, size_t max)
 {
 	FCGX_Stream	*in = req->io;
 	size_t		 want;
@@ -177,7 +180,7 @@ read_request(struct request *req, FCGX_Request *fr, char *scratch,
 	req->authorization = v[P_AUTH];
 	req->idempotency_key = v[P_IKEY];
 	req->remote_addr = v[P_ADDR];
-	req->read_body = read_body;
+	req->read_body = fcgi_read_body;
 	req->io = fr->in;
 }
 

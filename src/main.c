@@ -269,6 +269,8 @@ renew(void)
 static int
 serve(void *ctx)
 {
+	int	rc;
+
 	(void)ctx;
 	set_worker_signals();
 	cfg_gen = pool_generation();
@@ -279,7 +281,9 @@ serve(void *ctx)
 	if (db_connect() == -1)
 		log_warnx("database not reachable yet (%s); answering 503 "
 		    "until it is", db_last_error());
-	return fcgi_serve(&app, listen_fd) == 0 ? 0 : 1;
+	rc = fcgi_serve(&app, listen_fd) == 0 ? 0 : 1;
+	db_close();
+	return rc;
 }
 
 static int

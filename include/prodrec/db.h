@@ -89,6 +89,7 @@ int		db_init(const struct config *);
 int		db_connect(void);
 int		db_probe(const struct config *, char *err, size_t errsz);
 int		db_node_name(int i, char *buf, size_t bufsz);
+void		db_close(void);
 enum db_status	db_record_insert(const struct record_input *, const char *user,
 		    const char *record_id, enum db_insert *, struct record_row *row);
 enum db_status	db_record_by_keys(const struct record_input *, const char *user,

@@ -105,6 +105,11 @@ db_connect(void)
 	return 0;
 }
 
+void
+db_close(void)
+{
+}
+
 enum db_status
 db_record_insert(const struct record_input *in, const char *user,
     const char *record_id, enum db_insert *ins, struct record_row *r)

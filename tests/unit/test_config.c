@@ -72,30 +72,32 @@ write_file(const char *name, const char *text, size_t len)
 
 /* cfg_load must fail and err must name what. */
 static void
-fails(const char *what, const char *desc)
+fails_at(int line, const char *what, const char *desc)
 {
 	int	rc;
 
 	err[0] = '\0';
 	rc = cfg_load(&cfg, err, sizeof(err));
-	if (!ok(rc == -1 && strstr(err, what) != NULL, "%s -> -1 naming %s",
-	    desc, what))
+	if (!ok_line(line, rc == -1 && strstr(err, what) != NULL,
+	    "%s -> -1 naming %s", desc, what))
 		printf("# rc %d, err \"%s\"\n", rc, err);
 	cfg_free(&cfg);
 }
+#define fails(...)	fails_at(__LINE__, __VA_ARGS__)
 
 /* cfg_load must succeed; the caller checks cfg and calls cfg_free. */
 static int
-loads(const char *desc)
+loads_at(int line, const char *desc)
 {
 	int	rc;
 
 	err[0] = '\0';
 	rc = cfg_load(&cfg, err, sizeof(err));
-	if (!ok(rc == 0, "%s loads", desc))
+	if (!ok_line(line, rc == 0, "%s loads", desc))
 		printf("# err \"%s\"\n", err);
 	return rc == 0;
 }
+#define loads(...)	loads_at(__LINE__, __VA_ARGS__)
 
 static void
 test_defaults(void)

@@ -1,239 +1,315 @@
 /*
- * test_control.c: the small parsers behind the sessions and control
- * endpoints: the status allow-list (allow.c), query parameters (http.c),
- * the open-session body (validate.c), ObjectId-style session ids (rnd.c)
- * the shared status figures (stats.c) and the verified-token cache
- * (tokcache.c).
+ * test_control.c: control.c, the operators' endpoints of CONTRACT section
+ * 8, without a database: GET /api/control/status (the allow-list, the
+ * format parameter, the JSON figures and the Prometheus text, the listen
+ * queue of a TCP socket, database node names and their label escaping)
+ * and GET /api/control/health while the database cannot be reached (503,
+ * the error shape, Retry-After, the second probe answered at once).
+ * Health "up" needs MariaDB: tests/integration covers it.
  */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "allow.h"
-#include "http.h"
+#include "control.h"
+#include "db.h"
+#include "fake.h"
 #include "json.h"
-#include "rnd.h"
+#include "utc.h"
 #include "stats.h"
-#include "tokcache.h"
-#include "validate.h"
 #include "tap.h"
 
-static void
-test_allow(void)
-{
-	struct allow	a;
-	char		err[256];
+static struct config	cfg;
+static struct app	app;
+static struct request	req;
+static struct response	resp;
+static struct fake_io	io;
 
-	ok(allow_parse("127.0.0.0/8,::1", &a, err, sizeof(err), "x") == 0 &&
-	    a.n == 2, "the default list parses");
-	ok(allow_match(&a, "127.0.0.1") && allow_match(&a, "127.255.1.2"),
-	    "127/8 matches loopback addresses");
-	ok(allow_match(&a, "::1"), "::1 matches");
-	ok(allow_match(&a, "::ffff:127.0.0.1"), "an IPv4-mapped address "
-	    "matches as IPv4");
-	ok(!allow_match(&a, "128.0.0.1") && !allow_match(&a, "10.0.0.1"),
-	    "others do not");
-	ok(!allow_match(&a, "::2") && !allow_match(&a, NULL) &&
-	    !allow_match(&a, "") && !allow_match(&a, "localhost"),
-	    "::2, no address, an empty one and a name do not");
-	ok(allow_parse(" 10.1.2.3/16 , 2001:db8::/32 ,192.168.1.7", &a, err,
-	    sizeof(err), "x") == 0 && a.n == 3, "spaces around entries");
-	ok(allow_match(&a, "10.1.200.9") && !allow_match(&a, "10.2.0.1"),
-	    "a /16 with host bits set is masked");
-	ok(allow_match(&a, "2001:db8:ffff::1") && !allow_match(&a,
-	    "2001:db9::1"), "an IPv6 /32");
-	ok(allow_match(&a, "192.168.1.7") && !allow_match(&a, "192.168.1.8"),
-	    "a bare address is a /32");
-	ok(allow_parse("0.0.0.0/0", &a, err, sizeof(err), "x") == 0 &&
-	    allow_match(&a, "8.8.8.8") && !allow_match(&a, "::1"),
-	    "0.0.0.0/0 is every IPv4 address and no IPv6 one");
-	ok(allow_parse("", &a, err, sizeof(err), "x") == 0 && a.n == 0 &&
-	    !allow_match(&a, "127.0.0.1"), "an empty list allows no one");
-	ok(allow_parse("127.0.0.1/33", &a, err, sizeof(err), "S") == -1 &&
-	    strstr(err, "127.0.0.1/33") != NULL && strncmp(err, "S: ", 3) == 0,
-	    "a prefix too long is refused, naming the entry: %s", err);
-	ok(allow_parse("10.0.0.0/", &a, err, sizeof(err), "x") == -1,
-	    "an empty prefix is refused");
-	ok(allow_parse("10.0.0.0/-1", &a, err, sizeof(err), "x") == -1,
-	    "a negative prefix is refused");
-	ok(allow_parse("localhost", &a, err, sizeof(err), "x") == -1,
-	    "a host name is refused");
-	ok(allow_parse("1.2.3.4,,5.6.7.8", &a, err, sizeof(err), "x") == 0 &&
-	    a.n == 2, "empty entries are skipped");
-	ok(allow_parse("::ffff:10.0.0.0/104", &a, err, sizeof(err), "x") == 0 &&
-	    allow_match(&a, "10.200.0.1") && allow_match(&a,
-	    "::ffff:10.1.2.3") && !allow_match(&a, "11.0.0.1"),
-	    "an IPv4-mapped block is its IPv4 block (/104 = /8)");
-	ok(allow_parse("::ffff:10.0.0.0/64", &a, err, sizeof(err), "x") == -1,
-	    "an IPv4-mapped block shorter than /96 is refused");
+/* GET /api/control/status?query from addr. */
+static void
+status(const char *addr, const char *query)
+{
+	fake_request(&req, &io, "GET", "/api/control/status");
+	fake_response(&resp);
+	req.remote_addr = addr;
+	req.query = query;
+	control_status(&app, &req, &resp);
 }
 
 static void
-test_query(void)
+test_allowed(void)
 {
-	const char	*v = NULL;
-	size_t		 len = 99;
-
-	ok(http_query_param("limit=5&after=rec_1", "limit", &v, &len) == 1 &&
-	    len == 1 && v[0] == '5', "first parameter");
-	ok(http_query_param("limit=5&after=rec_1", "after", &v, &len) == 1 &&
-	    len == 5 && memcmp(v, "rec_1", 5) == 0, "last parameter");
-	ok(http_query_param("limits=5", "limit", &v, &len) == 0,
-	    "a longer name is another parameter");
-	ok(http_query_param("xlimit=5&limit=7&limit=8", "limit", &v, &len) ==
-	    1 && v[0] == '7', "the first occurrence wins");
-	ok(http_query_param("limit", "limit", &v, &len) == 1 && len == 0,
-	    "a name without = has an empty value");
-	ok(http_query_param("limit=&x=1", "limit", &v, &len) == 1 && len == 0,
-	    "an empty value");
-	ok(http_query_param("", "limit", &v, &len) == 0, "empty query");
+	status("192.0.2.1", "");
+	ok(resp.status == 403 && fake_error_is(&resp, "Forbidden", "this "
+	    "address may not read the status (PRODREC_STATUS_ALLOW)"),
+	    "an address not listed: 403");
+	status(NULL, "");
+	ok(resp.status == 403, "no address: 403");
+	status("128.0.0.1", "format=prometheus");
+	ok(resp.status == 403 && resp.content_type == NULL,
+	    "403 before the format, as JSON");
+	status("127.0.0.1", "");
+	ok(resp.status == 200, "127.0.0.1: 200");
+	status("::1", "");
+	ok(resp.status == 200, "::1: 200");
+	status("::ffff:127.0.0.2", "");
+	ok(resp.status == 200, "an IPv4-mapped loopback address: 200");
 }
 
-/* Parse json and validate it as an open-session body. */
-static int
-open_body(const char *json, struct session_input *in, struct vfail *fail)
+static void
+test_format(void)
 {
-	struct jbody	*b = NULL;
-	const char	*why;
-	int		 rc;
+	static const char *const bad[] = {
+		"format=xml", "format=", "format", "format=JSON",
+		"format=jsonx", "format=prometheu", "format=prometheusx", NULL,
+	};
+	const char *const	*p;
 
-	if (json == NULL)
-		return validate_session(NULL, in, fail);
-	if (json_body_parse(json, strlen(json), &b, &why) == -1)
-		return -2;
-	rc = validate_session(b, in, fail);
+	for (p = bad; *p != NULL; p++) {
+		status("127.0.0.1", *p);
+		ok(resp.status == 400 && resp.content_type == NULL &&
+		    fake_error_is(&resp, "Bad Request", "format must be json or "
+		    "prometheus"), "?%s: 400", *p);
+	}
+	status("127.0.0.1", "format=json");
+	ok(resp.status == 200 && resp.content_type == NULL &&
+	    strncmp(resp.body.data, "{\"status\":\"success\"", 19) == 0,
+	    "?format=json");
+	status("127.0.0.1", "a=1&format=prometheus&format=json");
+	ok(resp.status == 200 && resp.content_type != NULL &&
+	    strcmp(resp.content_type, "text/plain; version=0.0.4; "
+	    "charset=utf-8") == 0, "the first format wins: Prometheus text");
+	status("127.0.0.1", "formats=prometheus");
+	ok(resp.status == 200 && resp.content_type == NULL,
+	    "another parameter: JSON");
+}
+
+static void
+test_json(void)
+{
+	struct stats_figures	 f;
+	struct jbody		*b = NULL;
+	const char		*why;
+	char			 start[25], want[160];
+
+	stats_read(&f);
+	utc_format(f.start_time * 1000, start);
+	snprintf(want, sizeof(want), "{\"status\":\"success\",\"data\":"
+	    "{\"startTime\":\"%s\",", start);
+	status("127.0.0.1", "");
+	ok(resp.status == 200 && resp.content_type == NULL &&
+	    strncmp(resp.body.data, want, strlen(want)) == 0,
+	    "JSON: the start time first (%s)", start);
+	ok(strstr(resp.body.data, ",\"acceptedRequests\":3,\"responses\":"
+	    "{\"2xx\":1,\"4xx\":1,\"5xx\":0},\"activeWorkers\":1,"
+	    "\"idleWorkers\":1,\"totalWorkers\":2,\"maxActiveWorkers\":1,"
+	    "\"workerRestarts\":1,\"listenQueue\":null,\"databaseNodes\":["
+	    "{\"node\":\"db1:3307\",\"workers\":1},{\"node\":\"db2:3306\","
+	    "\"workers\":0}]}}") != NULL, "the figures, no listen queue, the "
+	    "nodes of PRODREC_DB_HOST: %s", resp.body.data);
+	ok(json_body_parse(resp.body.data, resp.body.len, &b, &why) == 0,
+	    "the answer is a JSON object");
 	json_body_free(b);
-	return rc;
 }
 
 static void
-test_open_body(void)
-{
-	struct session_input	in;
-	struct vfail		f;
-	char			json[1024], label[600];
-
-	ok(open_body(NULL, &in, &f) == 0 && in.label == NULL &&
-	    in.client_event_id == NULL, "no body: neither field");
-	ok(open_body("{}", &in, &f) == 0, "an empty object");
-	ok(open_body("{\"label\":\"Line 4\",\"clientEventId\":\"o-1\","
-	    "\"x\":1}", &in, &f) == 0 && in.label_len == 6 &&
-	    in.client_event_id_len == 3, "both fields, unknown ignored");
-	ok(open_body("{\"label\":\"\"}", &in, &f) == 0 && in.label != NULL &&
-	    in.label_len == 0, "an empty label is a label");
-	ok(open_body("{\"label\":null}", &in, &f) == -1 &&
-	    strcmp(f.field, "label") == 0, "label null: %s", f.detail);
-	ok(open_body("{\"label\":5}", &in, &f) == -1 &&
-	    strcmp(f.field, "label") == 0, "label a number: %s", f.detail);
-	memset(label, 'a', 128);
-	label[128] = '\0';
-	snprintf(json, sizeof(json), "{\"label\":\"%s\"}", label);
-	ok(open_body(json, &in, &f) == 0, "128 characters");
-	snprintf(json, sizeof(json), "{\"label\":\"%sa\"}", label);
-	ok(open_body(json, &in, &f) == -1 && strstr(f.detail, "128") != NULL,
-	    "129 characters: %s", f.detail);
-	ok(open_body("{\"label\":\"a\\u0007b\"}", &in, &f) == -1,
-	    "a control character: %s", f.detail);
-	ok(open_body("{\"clientEventId\":\"has space\"}", &in, &f) == -1 &&
-	    strcmp(f.field, "clientEventId") == 0, "clientEventId with a "
-	    "space: %s", f.detail);
-	ok(open_body("{\"clientEventId\":\"\"}", &in, &f) == -1,
-	    "clientEventId empty");
-	ok(open_body("{\"clientEventId\":[]}", &in, &f) == -1 &&
-	    strcmp(f.field, "clientEventId") == 0, "clientEventId an array");
-}
-
-static void
-test_session_id(void)
-{
-	char	a[25], b[25], want[9];
-	time_t	now = (time_t)0x6507f1e3;
-
-	ok(rnd_session_id(a, now) == 0 && strlen(a) == 24 &&
-	    strspn(a, "0123456789abcdef") == 24, "24 lower-case hex: %s", a);
-	snprintf(want, sizeof(want), "%08x", (unsigned)now);
-	ok(memcmp(a, want, 8) == 0, "the first 4 bytes are the time, big-"
-	    "endian");
-	ok(rnd_session_id(b, now) == 0 && strcmp(a, b) != 0,
-	    "the rest is random");
-}
-
-static void
-test_stats(void)
+test_prometheus(void)
 {
 	struct stats_figures	f;
+	char			want[4096];
 
 	stats_read(&f);
-	ok(f.accepted == 0 && f.total == 0, "nothing before stats_init");
-	ok(stats_init(4) == 0, "stats_init");
-	stats_set_workers(1);
-	stats_use_slot(2);
-	stats_request_begin();
-	stats_read(&f);
-	ok(f.accepted == 1 && f.active == 1 && f.max_active == 1,
-	    "a request taken is counted and active");
-	stats_request_end(201);
-	stats_request_begin();
-	stats_request_end(404);
-	stats_request_begin();
-	stats_request_end(503);
-	stats_read(&f);
-	ok(f.accepted == 3 && f.responses[0] == 1 && f.responses[1] == 1 &&
-	    f.responses[2] == 1 && f.active == 0, "classes 2xx, 4xx, 5xx");
-	stats_request_begin();
-	stats_slot_reset(2);
-	stats_read(&f);
-	ok(f.active == 0 && f.accepted == 4, "a dead worker's busy mark is "
-	    "taken back, its counts stay");
-	stats_count_restart();
-	stats_read(&f);
-	ok(f.restarts == 1 && f.total == 1 && f.start_time > 0, "restarts, "
-	    "workers, start time");
+	snprintf(want, sizeof(want),
+	    "# HELP prodrec_start_time_seconds Start time of the pool since "
+	    "the epoch.\n"
+	    "# TYPE prodrec_start_time_seconds gauge\n"
+	    "prodrec_start_time_seconds %lld\n"
+	    "# HELP prodrec_accepted_requests_total Requests the workers have "
+	    "taken.\n"
+	    "# TYPE prodrec_accepted_requests_total counter\n"
+	    "prodrec_accepted_requests_total 3\n"
+	    "# HELP prodrec_responses_total Responses written, by status "
+	    "class.\n"
+	    "# TYPE prodrec_responses_total counter\n"
+	    "prodrec_responses_total{class=\"2xx\"} 1\n"
+	    "prodrec_responses_total{class=\"4xx\"} 1\n"
+	    "prodrec_responses_total{class=\"5xx\"} 0\n"
+	    "# HELP prodrec_active_workers Workers serving a request.\n"
+	    "# TYPE prodrec_active_workers gauge\n"
+	    "prodrec_active_workers 1\n"
+	    "# HELP prodrec_idle_workers Workers waiting for a request.\n"
+	    "# TYPE prodrec_idle_workers gauge\n"
+	    "prodrec_idle_workers 1\n"
+	    "# HELP prodrec_total_workers Workers running.\n"
+	    "# TYPE prodrec_total_workers gauge\n"
+	    "prodrec_total_workers 2\n"
+	    "# HELP prodrec_max_active_workers The most workers active at once "
+	    "since the start.\n"
+	    "# TYPE prodrec_max_active_workers gauge\n"
+	    "prodrec_max_active_workers 1\n"
+	    "# HELP prodrec_worker_restarts_total Workers started to replace "
+	    "others since the start.\n"
+	    "# TYPE prodrec_worker_restarts_total counter\n"
+	    "prodrec_worker_restarts_total 1\n"
+	    "# HELP prodrec_database_node_workers Workers connected to each "
+	    "database node.\n"
+	    "# TYPE prodrec_database_node_workers gauge\n"
+	    "prodrec_database_node_workers{node=\"db1:3307\"} 1\n"
+	    "prodrec_database_node_workers{node=\"db2:3306\"} 0\n",
+	    (long long)f.start_time);
+	status("127.0.0.1", "format=prometheus");
+	ok(resp.status == 200 && strcmp(resp.content_type, "text/plain; "
+	    "version=0.0.4; charset=utf-8") == 0, "Prometheus: 200 and its "
+	    "media type");
+	if (!ok(strcmp(resp.body.data, want) == 0, "every metric with HELP "
+	    "and TYPE, no listen queue when unknown"))
+		printf("# got:\n%s", resp.body.data);
+
+	/* The socket alone, with a name that needs escaping. */
+	cfg.db_host = (char *)"localhost";
+	cfg.db_socket = (char *)"/run/a\"b\\c\nd.sock";
+	stats_set_node(-1);
+	status("127.0.0.1", "format=prometheus");
+	ok(strstr(resp.body.data, "gauge\nprodrec_database_node_workers{node="
+	    "\"/run/a\\\"b\\\\c\\nd.sock\"} 1\n") != NULL &&
+	    strstr(resp.body.data, "db1") == NULL, "a socket path as a label: "
+	    "\\\", \\\\ and \\n escaped");
+	status("127.0.0.1", "");
+	ok(strstr(resp.body.data, "\"databaseNodes\":[{\"node\":"
+	    "\"/run/a\\\"b\\\\c\\u000ad.sock\",\"workers\":1}]") != NULL,
+	    "and escaped as a JSON string");
+	cfg.db_host = (char *)"db1:3307,db2";
+	cfg.db_socket = (char *)"/run/x.sock";
+	status("127.0.0.1", "");
+	ok(strstr(resp.body.data, "\"databaseNodes\":[{\"node\":"
+	    "\"/run/x.sock\",\"workers\":1},{\"node\":\"db1:3307\","
+	    "\"workers\":0},{\"node\":\"db2:3306\",\"workers\":0}]") != NULL,
+	    "a socket and hosts: the socket first");
+	cfg.db_socket = NULL;
+	stats_set_node(0);
 }
 
 static void
-test_tokcache(void)
+test_listen_queue(void)
 {
-	static const char	tok[] = "aaa.bbb.signature-one";
-	static const char	other[] = "aaa.bbb.signature-two";
-	struct tokwindow	w = { 1000, 2000 };
-	char			user[USER_ID_MAX + 1], big[TOKCACHE_TOKEN_MAX + 2];
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			lfd, cfd = -1, ufd;
 
-	ok(!tokcache_get(tok, strlen(tok), 1500, user), "empty: a miss");
-	tokcache_put(tok, strlen(tok), &w, "alice");
-	ok(tokcache_get(tok, strlen(tok), 1500, user) &&
-	    strcmp(user, "alice") == 0, "a hit gives the user");
-	ok(tokcache_get(tok, strlen(tok), 1000, user) &&
-	    tokcache_get(tok, strlen(tok), 2000, user), "both ends of the "
-	    "window are inside");
-	ok(!tokcache_get(tok, strlen(tok), 2001, user), "after exp + leeway: "
-	    "a miss");
-	ok(!tokcache_get(tok, strlen(tok), 999, user), "before nbf - leeway: "
-	    "a miss");
-	ok(!tokcache_get(other, strlen(other), 1500, user), "other bytes: a "
-	    "miss");
-	ok(!tokcache_get(tok, strlen(tok) - 1, 1500, user), "a prefix: a miss");
-	tokcache_put(other, strlen(other), &w, "bob");
-	ok(tokcache_get(other, strlen(other), 1500, user) &&
-	    strcmp(user, "bob") == 0, "a second token");
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	tokcache_put(big, strlen(big), &w, "carol");
-	ok(!tokcache_get(big, strlen(big), 1500, user), "a token over "
-	    "TOKCACHE_TOKEN_MAX is not kept");
-	tokcache_clear();
-	ok(!tokcache_get(tok, strlen(tok), 1500, user) &&
-	    !tokcache_get(other, strlen(other), 1500, user), "clear empties it");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &len) == -1) {
+		ok(0, "a TCP socket on 127.0.0.1");
+		return;
+	}
+	app.listen_fd = lfd;
+	status("127.0.0.1", "");
+	ok(strstr(resp.body.data, "\"listenQueue\":null") != NULL,
+	    "a TCP socket not listening: no queue");
+	if (listen(lfd, 8) == -1) {
+		ok(0, "listen");
+		close(lfd);
+		return;
+	}
+	status("127.0.0.1", "");
+	ok(strstr(resp.body.data, "\"listenQueue\":0,") != NULL,
+	    "a listening TCP socket: queue 0");
+	if ((cfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(cfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		ok(0, "connect to the listening socket");
+	else {
+		usleep(50000);
+		status("127.0.0.1", "");
+		ok(strstr(resp.body.data, "\"listenQueue\":1,") != NULL,
+		    "one connection waiting: queue 1 (%s)",
+		    strstr(resp.body.data, "listenQueue"));
+		status("127.0.0.1", "format=prometheus");
+		ok(strstr(resp.body.data, "# HELP prodrec_listen_queue "
+		    "Connections waiting to be accepted.\n# TYPE "
+		    "prodrec_listen_queue gauge\nprodrec_listen_queue 1\n# HELP "
+		    "prodrec_database_node_workers") != NULL,
+		    "and in the Prometheus text, before the nodes");
+	}
+	if (cfd != -1)
+		close(cfd);
+	close(lfd);
+	if ((ufd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1) {
+		app.listen_fd = ufd;
+		status("127.0.0.1", "");
+		ok(strstr(resp.body.data, "\"listenQueue\":null") != NULL,
+		    "a unix socket: no queue");
+		close(ufd);
+	}
+	app.listen_fd = -1;
+}
+
+static void
+test_health(void)
+{
+	struct timeval	a, b;
+	long		ms;
+
+	cfg.db_host = (char *)"localhost";
+	cfg.db_socket = (char *)"/nonexistent/prodrec-test_control.sock";
+	fake_request(&req, &io, "GET", "/api/control/health");
+	fake_response(&resp);
+	control_health(&app, &req, &resp);
+	ok(resp.status == 503 && resp.retry_after == 1 &&
+	    resp.content_type == NULL && fake_error_is(&resp,
+	    "Service Unavailable", "database down"),
+	    "the database unreachable: 503, Retry-After, the contract's body");
+	ok(strstr(db_last_error(), "MariaDB error") != NULL,
+	    "the cause is kept for the log: %s", db_last_error());
+	fake_response(&resp);
+	gettimeofday(&a, NULL);
+	control_health(&app, &req, &resp);
+	gettimeofday(&b, NULL);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_usec - a.tv_usec) / 1000;
+	ok(resp.status == 503 && resp.retry_after == 1 && ms < 500,
+	    "a second probe within the second: 503 at once (%ld ms)", ms);
 }
 
 int
 main(void)
 {
-	test_allow();
-	test_query();
-	test_open_body();
-	test_session_id();
-	test_stats();
-	test_tokcache();
+	char	err[256];
+
+	cfg.db_host = (char *)"db1:3307,db2";
+	cfg.db_port = 3306;
+	cfg.db_user = cfg.db_name = (char *)"prodrec";
+	cfg.db_password = (char *)"";
+	cfg.db_connect_timeout = 1;
+	if (allow_parse("127.0.0.0/8,::1", &cfg.status_allow, err,
+	    sizeof(err), "x") == -1 || db_init(&cfg) == -1 ||
+	    stats_init(2) == -1)
+		return 1;
+	app.cfg = &cfg;
+	app.listen_fd = -1;
+	stats_set_workers(2);
+	stats_count_restart();
+	stats_use_slot(0);
+	stats_set_node(0);
+	stats_request_begin();
+	stats_request_end(200);
+	stats_request_begin();
+	stats_request_end(404);
+	stats_request_begin();
+	test_allowed();
+	test_format();
+	test_json();
+	test_prometheus();
+	test_listen_queue();
+	test_health();
+	fake_response(&resp);
+	buf_free(&resp.body);
+	db_close();
 	return done_testing();
 }

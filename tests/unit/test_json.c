@@ -1,15 +1,13 @@
 /*
  * test_json.c: json_body_parse() and json_body_get() on request bodies,
- * json_string_in_array(), and the response writers of CONTRACT section 5.
+ * json_string_in_array().  (The response writers of
+ * CONTRACT sections 5 and 8: test_reply.c.)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "db.h"
 #include "json.h"
-#include "reply.h"
 #include "tap.h"
 
 /* Parse a NUL-terminated body; returns the result and frees the body. */
@@ -30,37 +28,41 @@ parse(const char *text, const char **why)
 }
 
 static void
-accepts(const char *text, const char *desc)
+accepts_at(int line, const char *text, const char *desc)
 {
 	const char	*why;
 
-	ok(parse(text, &why) == 0, "accepts %s", desc);
+	ok_line(line, parse(text, &why) == 0, "accepts %s", desc);
 }
+#define accepts(...)	accepts_at(__LINE__, __VA_ARGS__)
 
 static void
-refuses(const char *text, const char *desc)
+refuses_at(int line, const char *text, const char *desc)
 {
 	const char	*why = NULL;
 	int		 rc;
 
 	rc = parse(text, &why);
-	if (!ok(rc == -1 && why != NULL && strcmp(why, "(unset)") != 0,
-	    "refuses %s", desc))
+	if (!ok_line(line, rc == -1 && why != NULL &&
+	    strcmp(why, "(unset)") != 0, "refuses %s", desc))
 		printf("# rc %d, why %s\n", rc, why ? why : "NULL");
 }
+#define refuses(...)	refuses_at(__LINE__, __VA_ARGS__)
 
 /* Same with an explicit length, for bodies holding NUL bytes. */
 static void
-refuses_n(const char *text, size_t len, const char *desc)
+refuses_n_at(int line, const char *text, size_t len, const char *desc)
 {
 	struct jbody	*body = NULL;
 	const char	*why = NULL;
 	int		 rc;
 
 	rc = json_body_parse(text, len, &body, &why);
-	ok(rc == -1 && why != NULL && body == NULL, "refuses %s", desc);
+	ok_line(line, rc == -1 && why != NULL && body == NULL, "refuses %s",
+	    desc);
 	json_body_free(body);
 }
+#define refuses_n(...)	refuses_n_at(__LINE__, __VA_ARGS__)
 
 /*
  * An object nesting depth levels (counting the root), alternating arrays
@@ -310,149 +312,11 @@ test_in_array(void)
 	    == 1, "an audience-like value");
 }
 
-/* Run reply_string on len bytes of s and compare to want. */
-static void
-put(const char *s, size_t len, const char *want, const char *desc)
-{
-	struct buf	b = { NULL, 0, 0 };
-	int		rc;
-
-	rc = reply_string(&b, s, len);
-	if (!ok(rc == 0 && b.data != NULL && b.len == strlen(want) &&
-	    memcmp(b.data, want, b.len) == 0, "reply_string: %s", desc))
-		printf("# got %s, want %s\n", b.data ? b.data : "NULL", want);
-	buf_free(&b);
-}
-
-static void
-test_put_string(void)
-{
-	struct buf	b = { NULL, 0, 0 };
-
-	put("", 0, "\"\"", "empty");
-	put("abc", 3, "\"abc\"", "plain");
-	put("a\"b", 3, "\"a\\\"b\"", "a quote");
-	put("a\\b", 3, "\"a\\\\b\"", "a backslash");
-	put("\"\\\"", 3, "\"\\\"\\\\\\\"\"", "quotes and backslash only");
-	put("/", 1, "\"/\"", "a slash is not escaped");
-	put("a\nb\tc\rd", 7, "\"a\\u000ab\\u0009c\\u000dd\"",
-	    "newline, tab, CR as \\u00XX");
-	put("\x01\x1f", 2, "\"\\u0001\\u001f\"", "0x01 and 0x1f");
-	put("a\0b", 3, "\"a\\u0000b\"", "an embedded NUL");
-	put("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
-	    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
-	    "UTF-8 passed through");
-	put("\x7f", 1, "\"\x7f\"", "DEL passed through");
-	put("abcdef", 3, "\"abc\"", "only len bytes");
-
-	/* Appends, does not reset. */
-	buf_puts(&b, "x=");
-	ok(reply_string(&b, "y", 1) == 0 && strcmp(b.data, "x=\"y\"") == 0,
-	    "reply_string appends");
-	buf_free(&b);
-
-	/* A long string with escapes spread through it. */
-	{
-		char	in[3000], want[3000 * 6 + 3], *w = want;
-		size_t	i;
-
-		*w++ = '"';
-		for (i = 0; i < sizeof(in); i++) {
-			in[i] = i % 7 == 0 ? '"' : i % 11 == 0 ? '\n' : 'a';
-			if (in[i] == '"')
-				w += sprintf(w, "\\\"");
-			else if (in[i] == '\n')
-				w += sprintf(w, "\\u000a");
-			else
-				*w++ = 'a';
-		}
-		*w++ = '"';
-		*w = '\0';
-		put(in, sizeof(in), want, "3000 bytes with escapes");
-	}
-}
-
-static void
-test_error_body(void)
-{
-	struct buf	b = { NULL, 0, 0 };
-
-	ok(reply_error(&b, "M", "E") == 0 && strcmp(b.data,
-	    "{\"status\":\"error\",\"message\":\"M\",\"error\":\"E\"}") == 0 &&
-	    b.len == strlen(b.data), "error body exact");
-	ok(reply_error(&b, "Bad Request", "units: must be \"1\"\n") == 0 &&
-	    strcmp(b.data, "{\"status\":\"error\",\"message\":\"Bad Request\","
-	    "\"error\":\"units: must be \\\"1\\\"\\u000a\"}") == 0,
-	    "error body escapes, and resets the buffer (%s)", b.data);
-	ok(reply_error(&b, "", "") == 0 && strcmp(b.data,
-	    "{\"status\":\"error\",\"message\":\"\",\"error\":\"\"}") == 0,
-	    "error body with empty strings");
-	buf_free(&b);
-}
-
-static void
-test_preview(void)
-{
-	struct buf	b = { NULL, 0, 0 };
-	struct preview	p = {
-		"rec_0123456789abcdef", "6507f1e3c9d8e2a4b1f9c3d5",
-		"JS0315", 6, 5, 0
-	};
-
-	buf_puts(&b, "left over");
-	ok(reply_preview(&b, &p) == 0 && strcmp(b.data,
-	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
-	    "\"recordId\":\"rec_0123456789abcdef\","
-	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
-	    "\"workerId\":\"JS0315\",\"units\":5},\"idempotent\":false}}") == 0
-	    && b.len == strlen(b.data), "preview, idempotent false (%s)",
-	    b.data);
-
-	p.idempotent = 1;
-	p.units = 1000000;
-	ok(reply_preview(&b, &p) == 0 && strcmp(b.data,
-	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
-	    "\"recordId\":\"rec_0123456789abcdef\","
-	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
-	    "\"workerId\":\"JS0315\",\"units\":1000000},\"idempotent\":true}}")
-	    == 0, "preview, idempotent true (%s)", b.data);
-
-	p.idempotent = 0;
-	p.units = 4294967295u;
-	p.worker_id = "J\"S\\0\xc3\xa9" "3\n5trailing";
-	p.worker_id_len = 10;
-	ok(reply_preview(&b, &p) == 0 && strcmp(b.data,
-	    "{\"status\":\"success\",\"data\":{\"payloadPreview\":{"
-	    "\"recordId\":\"rec_0123456789abcdef\","
-	    "\"sessionId\":\"6507f1e3c9d8e2a4b1f9c3d5\","
-	    "\"workerId\":\"J\\\"S\\\\0\xc3\xa9" "3\\u000a5\","
-	    "\"units\":4294967295},\"idempotent\":false}}") == 0,
-	    "preview, workerId escaped and cut at worker_id_len (%s)", b.data);
-
-	/* What we write must itself be a body we accept (an object). */
-	{
-		struct jbody	*body = NULL;
-		struct jvalue	 v;
-		const char	*why;
-
-		ok(json_body_parse(b.data, b.len, &body, &why) == 0,
-		    "the preview parses back");
-		json_body_get(body, "status", &v);
-		ok(v.type == JT_STRING && v.len == 7 &&
-		    memcmp(v.str, "success", 7) == 0, "status reads back");
-		json_body_free(body);
-	}
-	buf_free(&b);
-}
-
 int
 main(void)
 {
 	test_parse();
 	test_get();
 	test_in_array();
-	test_put_string();
-	test_error_body();
-	test_preview();
 	return done_testing();
 }

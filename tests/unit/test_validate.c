@@ -1,9 +1,9 @@
 /*
  * test_validate.c: validate_record() against request bodies parsed by
  * json.c, every rule of CONTRACT section 1 at and beyond its boundaries,
- * and utc_parse()/utc_format() against timegm().
+ * and validate_session(), the open-session body of CONTRACT section 8.
+ * (utc_parse/utc_format: test_utc.c; session_id_parse: test_ids.c.)
  */
-#define _DEFAULT_SOURCE		/* timegm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,39 +96,43 @@ run(const char *text)
 
 /* Member name set to raw is accepted. */
 static int
-accept(const char *name, const char *raw, const char *why)
+accept_at(int line, const char *name, const char *raw, const char *why)
 {
 	int	rc = run(body2(name, raw, NULL, NULL));
 
-	if (!ok(rc == 0, "%s: %s accepted", name, why))
+	if (!ok_line(line, rc == 0, "%s: %s accepted", name, why))
 		printf("# detail: %s\n", fail.detail);
 	return rc == 0;
 }
+#define accept(...)	accept_at(__LINE__, __VA_ARGS__)
 
 /*
  * Request text is refused on field, with a detail that names the field
  * (or holds say, when not NULL).
  */
 static void
-refused_text(const char *text, const char *hdr, const char *field,
-    const char *say, const char *why)
+refused_text_at(int line, const char *text, const char *hdr,
+    const char *field, const char *say, const char *why)
 {
 	int	rc = run_hdr(text, hdr);
 
-	if (!ok(rc == -1 && fail.field != NULL &&
+	if (!ok_line(line, rc == -1 && fail.field != NULL &&
 	    strcmp(fail.field, field) == 0 &&
 	    strstr(fail.detail, say ? say : field) != NULL,
 	    "%s: %s refused", field, why))
 		printf("# rc %d field %s detail: %s\n", rc,
 		    fail.field ? fail.field : "(none)", fail.detail);
 }
+#define refused_text(...)	refused_text_at(__LINE__, __VA_ARGS__)
 
 /* Member name set to raw is refused, naming it. */
 static void
-refuse(const char *name, const char *raw, const char *why)
+refuse_at(int line, const char *name, const char *raw, const char *why)
 {
-	refused_text(body2(name, raw, NULL, NULL), NULL, name, NULL, why);
+	refused_text_at(line, body2(name, raw, NULL, NULL), NULL, name, NULL,
+	    why);
 }
+#define refuse(...)	refuse_at(__LINE__, __VA_ARGS__)
 
 /* A JSON string literal of n copies of unit (which may be an escape). */
 static const char *
@@ -330,189 +334,6 @@ test_units(void)
 	lim.max_units = 1000000;
 }
 
-/* utc_parse on a NUL-terminated s; *ms untouched on failure. */
-static int
-parse(const char *s, int64_t *ms)
-{
-	return utc_parse(s, strlen(s), ms);
-}
-
-/* s parses to exactly want ms. */
-static void
-ts_is(const char *s, int64_t want)
-{
-	int64_t	ms = -1;
-	int	rc = parse(s, &ms);
-
-	if (!ok(rc == 0 && ms == want, "utc_parse %s", s))
-		printf("# rc %d ms %lld want %lld\n", rc, (long long)ms,
-		    (long long)want);
-}
-
-static void
-ts_bad(const char *s, const char *why)
-{
-	int64_t	ms;
-
-	ok(parse(s, &ms) == -1, "utc_parse refuses %s (%s)", s, why);
-}
-
-static void
-test_ts_parse(void)
-{
-	static const char *const good[] = {
-		"2024-02-29T00:00:00Z", "2000-02-29T12:00:00Z",
-		"2025-12-31T23:59:59Z", "2025-04-30T00:00:00Z",
-		"1970-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", NULL,
-	};
-	const char *const	*p;
-	int64_t			 ms;
-
-	ts_is("1970-01-01T00:00:00Z", 0);
-	ts_is("1970-01-01T00:00:00.001Z", 1);
-	ts_is("2025-10-19T14:30:00.000Z", (int64_t)NOW * 1000);
-	ts_is("2025-10-19T14:30:00Z", (int64_t)NOW * 1000);
-	ts_is("2025-10-19T14:30:00+00:00", (int64_t)NOW * 1000);
-	ts_is("2025-10-19T14:30:00.5Z", (int64_t)NOW * 1000 + 500);
-	ts_is("2025-10-19T14:30:00.12Z", (int64_t)NOW * 1000 + 120);
-	ts_is("2025-10-19T14:30:00.123Z", (int64_t)NOW * 1000 + 123);
-	ts_is("2025-10-19T14:30:00.9999Z", (int64_t)NOW * 1000 + 999);
-	ts_is("2025-10-19T14:30:00.999999999Z", (int64_t)NOW * 1000 + 999);
-	ts_is("2025-10-19T14:30:00.123456789+00:00",
-	    (int64_t)NOW * 1000 + 123);
-	ts_is("2025-10-19T14:30:00.000000000Z", (int64_t)NOW * 1000);
-	ts_is("2024-02-29T23:59:59Z", (int64_t)1709251199 * 1000);
-	ts_is("2000-02-29T00:00:00Z", (int64_t)951782400 * 1000);
-	ts_is("2038-01-19T03:14:08Z", (int64_t)2147483648LL * 1000);
-	for (p = good; *p != NULL; p++)
-		ok(parse(*p, &ms) == 0, "utc_parse accepts %s", *p);
-}
-
-static void
-test_ts_refused(void)
-{
-	int64_t	ms;
-
-	ts_bad("2023-02-29T00:00:00Z", "not a leap year");
-	ts_bad("2100-02-29T00:00:00Z", "century, not a leap year");
-	ts_bad("1900-02-29T00:00:00Z", "1900");
-	ts_bad("2024-02-30T00:00:00Z", "Feb 30");
-	ts_bad("2025-04-31T00:00:00Z", "April 31");
-	ts_bad("2025-06-31T00:00:00Z", "June 31");
-	ts_bad("2025-13-01T00:00:00Z", "month 13");
-	ts_bad("2025-00-01T00:00:00Z", "month 0");
-	ts_bad("2025-01-00T00:00:00Z", "day 0");
-	ts_bad("2025-01-32T00:00:00Z", "day 32");
-	ts_bad("2025-10-19T24:00:00Z", "24:00");
-	ts_bad("2025-10-19T23:60:00Z", "minute 60");
-	ts_bad("2025-10-19T23:59:60Z", "leap second");
-	ts_bad("1969-12-31T23:59:59Z", "1969");
-	ts_bad("0000-01-01T00:00:00Z", "year 0");
-	ts_bad("2025-10-19T14:30:00.Z", "0 fraction digits");
-	ts_bad("2025-10-19T14:30:00.1234567890Z", "10 fraction digits");
-	ts_bad("2025-10-19T14:30:00-00:00", "-00:00");
-	ts_bad("2025-10-19T14:30:00+01:00", "+01:00");
-	ts_bad("2025-10-19T14:30:00+0000", "+0000");
-	ts_bad("2025-10-19T14:30:00+00", "+00");
-	ts_bad("2025-10-19T14:30:00z", "lower-case z");
-	ts_bad("2025-10-19t14:30:00Z", "lower-case t");
-	ts_bad("2025-10-19 14:30:00Z", "space for T");
-	ts_bad("2025-10-19T14:30:00", "no Z");
-	ts_bad("2025-10-19T14:30:00.000", "fraction, no Z");
-	ts_bad("2025-10-19T14:30:00ZZ", "two Zs");
-	ts_bad("2025-10-19T14:30:00Z ", "trailing space");
-	ts_bad(" 2025-10-19T14:30:00Z", "leading space");
-	ts_bad("2025-10-19T14:30Z", "no seconds");
-	ts_bad("2025-1-19T14:30:00Z", "one-digit month");
-	ts_bad("+2025-10-19T14:30:00Z", "signed year");
-	ts_bad("20251019T143000Z", "basic format");
-	ts_bad("2025-10-19T14:30:00,5Z", "comma fraction");
-	ts_bad("2025-10-19T1a:30:00Z", "a letter");
-	ts_bad("2025-10-19T-1:30:00Z", "negative hour");
-	ts_bad("", "empty");
-	ok(utc_parse("2025-10-19T14:30:00Zjunk", 20, &ms) == 0 &&
-	    ms == (int64_t)NOW * 1000, "utc_parse reads only len bytes");
-	ok(utc_parse("2025-10-19T14:30:00.5Z", 19, &ms) == -1,
-	    "utc_parse refuses a cut-off time");
-	ok(utc_parse("2025-10-19T14:30:00\0Z", 21, &ms) == -1,
-	    "utc_parse refuses a NUL");
-}
-
-/* Every day from 1970 to 2399 at 23:59:59.999 agrees with timegm(). */
-static void
-test_ts_calendar(void)
-{
-	struct tm	tm;
-	char		s[64];
-	int64_t		ms;
-	int		y, m, d, mdays, bad = 0, n = 0;
-
-	for (y = 1970; y < 2400; y++)
-		for (m = 1; m <= 12; m++)
-			for (d = 1; d <= 32; d++) {
-				memset(&tm, 0, sizeof(tm));
-				tm.tm_year = y - 1900;
-				tm.tm_mon = m - 1;
-				tm.tm_mday = d;
-				tm.tm_hour = 23;
-				tm.tm_min = 59;
-				tm.tm_sec = 59;
-				(void)timegm(&tm);
-				mdays = tm.tm_mon == m - 1;	/* no roll-over */
-				snprintf(s, sizeof(s),
-				    "%04d-%02d-%02dT23:59:59.999Z", y, m, d);
-				n++;
-				if (parse(s, &ms) != (mdays ? 0 : -1) ||
-				    (mdays && ms != (int64_t)timegm(&tm) *
-				    1000 + 999)) {
-					if (bad++ < 5)
-						printf("# disagrees: %s\n", s);
-				}
-			}
-	ok(bad == 0, "utc_parse agrees with timegm on %d dates", n);
-}
-
-static void
-test_ts_format(void)
-{
-	static const char *const instants[] = {
-		"1970-01-01T00:00:00.000Z", "2025-10-19T14:30:00.000Z",
-		"2024-02-29T23:59:59.999Z", "2000-03-01T00:00:00.001Z",
-		"2100-03-01T12:34:56.789Z", "9999-12-31T23:59:59.999Z",
-		"2038-01-19T03:14:08.000Z", NULL,
-	};
-	const char *const	*p;
-	char			 out[25];
-	int64_t			 ms, back;
-	size_t			 i;
-	int			 bad = 0;
-
-	utc_format(0, out);
-	ok(strcmp(out, "1970-01-01T00:00:00.000Z") == 0, "utc_format(0)");
-	utc_format((int64_t)NOW * 1000 + 7, out);
-	ok(strcmp(out, "2025-10-19T14:30:00.007Z") == 0,
-	    "utc_format(now + 7 ms) is %s", out);
-	for (p = instants; *p != NULL; p++) {
-		ok(parse(*p, &ms) == 0, "parse %s", *p);
-		utc_format(ms, out);
-		ok(strcmp(out, *p) == 0, "round trip to %s", out);
-	}
-	ok(parse("2025-10-19T14:30:00.123456789+00:00", &ms) == 0, "parse "
-	    "9 digits +00:00");
-	utc_format(ms, out);
-	ok(strcmp(out, "2025-10-19T14:30:00.123Z") == 0,
-	    "9 digits +00:00 formats as %s", out);
-	srand(7);
-	for (i = 0; i < 100000; i++) {
-		ms = ((int64_t)rand() << 20 ^ rand()) % 253402300800000LL;
-		utc_format(ms, out);
-		if (strlen(out) != 24 || parse(out, &back) != 0 || back != ms)
-			if (bad++ < 5)
-				printf("# %lld -> %s\n", (long long)ms, out);
-	}
-	ok(bad == 0, "utc_format/utc_parse round trip 100000 instants");
-}
-
 static void
 test_recorded_at(void)
 {
@@ -695,6 +516,60 @@ test_order(void)
 	    "units before a bad header");
 }
 
+/* Parse json and validate it as an open-session body. */
+static int
+open_body(const char *json, struct session_input *si, struct vfail *vf)
+{
+	struct jbody	*b = NULL;
+	const char	*why;
+	int		 rc;
+
+	if (json == NULL)
+		return validate_session(NULL, si, vf);
+	if (json_body_parse(json, strlen(json), &b, &why) == -1)
+		return -2;
+	rc = validate_session(b, si, vf);
+	json_body_free(b);
+	return rc;
+}
+
+static void
+test_open_body(void)
+{
+	struct session_input	si;
+	struct vfail		f;
+	char			json[1024], label[600];
+
+	ok(open_body(NULL, &si, &f) == 0 && si.label == NULL &&
+	    si.client_event_id == NULL, "no body: neither field");
+	ok(open_body("{}", &si, &f) == 0, "an empty object");
+	ok(open_body("{\"label\":\"Line 4\",\"clientEventId\":\"o-1\","
+	    "\"x\":1}", &si, &f) == 0 && si.label_len == 6 &&
+	    si.client_event_id_len == 3, "both fields, unknown ignored");
+	ok(open_body("{\"label\":\"\"}", &si, &f) == 0 && si.label != NULL &&
+	    si.label_len == 0, "an empty label is a label");
+	ok(open_body("{\"label\":null}", &si, &f) == -1 &&
+	    strcmp(f.field, "label") == 0, "label null: %s", f.detail);
+	ok(open_body("{\"label\":5}", &si, &f) == -1 &&
+	    strcmp(f.field, "label") == 0, "label a number: %s", f.detail);
+	memset(label, 'a', 128);
+	label[128] = '\0';
+	snprintf(json, sizeof(json), "{\"label\":\"%s\"}", label);
+	ok(open_body(json, &si, &f) == 0, "128 characters");
+	snprintf(json, sizeof(json), "{\"label\":\"%sa\"}", label);
+	ok(open_body(json, &si, &f) == -1 && strstr(f.detail, "128") != NULL,
+	    "129 characters: %s", f.detail);
+	ok(open_body("{\"label\":\"a\\u0007b\"}", &si, &f) == -1,
+	    "a control character: %s", f.detail);
+	ok(open_body("{\"clientEventId\":\"has space\"}", &si, &f) == -1 &&
+	    strcmp(f.field, "clientEventId") == 0, "clientEventId with a "
+	    "space: %s", f.detail);
+	ok(open_body("{\"clientEventId\":\"\"}", &si, &f) == -1,
+	    "clientEventId empty");
+	ok(open_body("{\"clientEventId\":[]}", &si, &f) == -1 &&
+	    strcmp(f.field, "clientEventId") == 0, "clientEventId an array");
+}
+
 int
 main(void)
 {
@@ -703,16 +578,13 @@ main(void)
 	test_worker_id();
 	test_worker_name();
 	test_units();
-	test_ts_parse();
-	test_ts_refused();
-	test_ts_calendar();
-	test_ts_format();
 	test_recorded_at();
 	test_client_event_id();
 	test_idempotency_key();
 	test_auth0_id();
 	test_null_and_absent();
 	test_order();
+	test_open_body();
 	json_body_free(body);
 	return done_testing();
 }
