@@ -14,7 +14,8 @@ struct numlit {
 	size_t	nfrac;		/* of which after the point */
 	size_t	first, last;	/* first and last non-zero digit */
 	int	nonzero;	/* any non-zero digit at all */
-	long	exp;		/* the exponent, clamped to +-LEX_EXP_CAP */
+	long	exp;		/* the exponent; stops growing once past
+				   +-LEX_EXP_CAP, where all mean the same */
 	size_t	mant_end;	/* offset of the exponent part, or its end */
 };
 

@@ -1,6 +1,6 @@
 /*
  * test_config.c: cfg_load() from the environment and the PRODREC_CONFIG
- * file (CONTRACT section 6), alg_lookup() and cfg_free().  Run under
+ * file (CONTRACT section 6), cfg_check() and cfg_free().  Run under
  * ASan/LSan, every case ends in cfg_free() so any leak shows.
  */
 #include <stdio.h>
@@ -589,22 +589,61 @@ test_file(void)
 	cfg_free(&cfg);
 }
 
-static void
-test_alg_lookup(void)
+/* cfg_check on a configuration made by hand, as tests and SIGHUP give it. */
+static int
+check_says(const struct config *c, const char *want)
 {
-	ok(alg_lookup("HS256", 5) == ALG_HS256, "HS256");
-	ok(alg_lookup("hs256", 5) == ALG_HS256, "hs256");
-	ok(alg_lookup("Rs384", 5) == ALG_RS384, "Rs384");
-	ok(alg_lookup("es512", 5) == ALG_ES512, "es512");
-	ok(alg_lookup("HS2567", 5) == ALG_HS256, "only len bytes looked at");
-	ok(alg_lookup("HS256", 4) == -1, "a prefix is not a name");
-	ok(alg_lookup("HS256x", 6) == -1, "a longer name");
-	ok(alg_lookup("none", 4) == -1, "none");
-	ok(alg_lookup("", 0) == -1, "empty");
-	ok(alg_lookup("PS256", 5) == -1, "PS256 is not offered");
-	ok(strcmp(alg_info(ALG_ES384)->name, "ES384") == 0, "alg_info");
-	ok(alg_info(ALG__MAX) == alg_info(ALG_HS256),
-	    "alg_info out of range reads as HS256");
+	char	why[512] = "";
+
+	if (cfg_check(c, why, sizeof(why)) == 0)
+		return want == NULL;
+	if (want == NULL || strstr(why, want) == NULL)
+		printf("# cfg_check: %s\n", why);
+	return want != NULL && strstr(why, want) != NULL;
+}
+
+static void
+test_check(void)
+{
+	struct config	c;
+
+	memset(&c, 0, sizeof(c));
+	c.jwt_algs = 1u << ALG_HS256;
+	c.jwt_secret = (char *)"a-secret";
+	c.jwt_secret_len = 8;
+	ok(check_says(&c, NULL), "cfg_check: a short secret is auth's to "
+	    "refuse, and no db_host is localhost");
+	c.jwt_algs = 0;
+	ok(check_says(&c, "names no usable algorithm"), "no algorithm");
+	c.jwt_algs = 1u << ALG__MAX;
+	ok(check_says(&c, "names no usable algorithm"), "an unknown bit");
+	c.jwt_algs = 1u << ALG_RS256;
+	ok(check_says(&c, "allows RS/ES tokens"), "RS256 without a key");
+	c.jwt_algs = 1u << ALG_HS256;
+	c.jwt_secret = NULL;
+	c.jwt_secret_len = 0;
+	ok(check_says(&c, "gives a secret"), "HS256 without a secret");
+	c.jwt_secret = (char *)"a-secret";
+	c.jwt_secret_len = 8;
+	c.jwt_leeway = -1;
+	ok(check_says(&c, "LEEWAY must not be negative"), "negative leeway");
+	c.jwt_leeway = 0;
+	c.jwt_issuer = (char *)"";
+	ok(check_says(&c, "must not be empty"), "an empty issuer");
+	c.jwt_issuer = NULL;
+	c.jwt_user_claim = (char *)"";
+	ok(check_says(&c, "USER_CLAIM is empty"), "an empty user claim");
+	c.jwt_user_claim = NULL;
+	c.db_host = (char *)"a:1,b:x";
+	ok(check_says(&c, "node 2 is not host"), "a bad second node");
+	c.db_host = NULL;
+	c.workers = 0;
+	c.max_requests = 10;
+	c.listen = (char *)"127.0.0.1:9000";
+	ok(check_says(&c, "max_requests needs workers >= 1"),
+	    "a request limit without a pool on its own socket");
+	c.listen = NULL;
+	ok(check_says(&c, NULL), "the same under a web server");
 }
 
 /* Node i of list is host:port (port 0: none given). */
@@ -672,7 +711,7 @@ main(void)
 	test_env_errors();
 	test_secret_file();
 	test_file();
-	test_alg_lookup();
+	test_check();
 	test_db_nodes();
 	clear_env();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
