@@ -159,28 +159,30 @@ db_session_get(const char *session_id, struct session_row *s)
 	return DB_OK;
 }
 
-/* Write every kept-totals row the session has or can get (sql_session_seal). */
-enum db_status
-session_seal(const char *session_id)
+/* Run s, whose two parameters are both the session id. */
+static enum db_status
+run_twice_bound(struct stmt *s, const char *session_id)
 {
 	MYSQL_BIND	p[2];
 	unsigned long	len;
 
 	bind_session_id(&p[0], session_id, &len);
 	bind_session_id(&p[1], session_id, &len);
-	return stmt_run(&st_seal, p, NULL);
+	return stmt_run(s, p, NULL);
+}
+
+/* Write every kept-totals row the session has or can get (sql_session_seal). */
+enum db_status
+session_seal(const char *session_id)
+{
+	return run_twice_bound(&st_seal, session_id);
 }
 
 /* Settle the session for a page on a Galera node (sql_session_settle_id). */
 enum db_status
 session_settle(const char *session_id)
 {
-	MYSQL_BIND	p[2];
-	unsigned long	len;
-
-	bind_session_id(&p[0], session_id, &len);
-	bind_session_id(&p[1], session_id, &len);
-	return stmt_run(&st_settle_id, p, NULL);
+	return run_twice_bound(&st_settle_id, session_id);
 }
 
 /* Hold the session row for the rest of the transaction (sql_session_settle). */

@@ -144,4 +144,11 @@ fake_error_is(const struct response *resp, const char *message,
 	return resp->body.data != NULL && strcmp(resp->body.data, want) == 0;
 }
 
+/* The program's state, and the request in hand, of a test program. */
+static struct config	cfg __attribute__((unused));
+static struct app	app __attribute__((unused));
+static struct request	req __attribute__((unused));
+static struct response	resp __attribute__((unused));
+static struct fake_io	io __attribute__((unused));
+
 #endif

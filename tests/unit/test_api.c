@@ -14,12 +14,6 @@
 #include "json.h"
 #include "tap.h"
 
-static struct config	cfg;
-static struct app	app;
-static struct request	req;
-static struct response	resp;
-static struct fake_io	io;
-
 static void
 test_user(void)
 {

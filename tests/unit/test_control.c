@@ -24,12 +24,6 @@
 #include "stats.h"
 #include "tap.h"
 
-static struct config	cfg;
-static struct app	app;
-static struct request	req;
-static struct response	resp;
-static struct fake_io	io;
-
 /* GET /api/control/status?query from addr. */
 static void
 status(const char *addr, const char *query)

@@ -12,7 +12,6 @@
 #include "db.h"
 #include "json.h"
 #include "reply.h"
-#include "utc.h"
 #include "stats.h"
 #include "tap.h"
 

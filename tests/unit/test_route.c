@@ -17,12 +17,6 @@
 #define PROD	"/api/control/production"
 #define SID	"6507f1e3c9d8e2a4b1f9c3d5"
 
-static struct config	cfg;
-static struct app	app;
-static struct request	req;
-static struct response	resp;
-static struct fake_io	io;
-
 /*
  * Route method path?query (token: a valid one, else none) with body (NULL:
  * none).
