@@ -12,6 +12,11 @@
 # started), B_GALERA_PORT and B_GALERA_SOCK (per node, from 1); the caller
 # sets B_PRODREC, B_KEEP, B_ENV.
 
+# alive (true while a pid runs) and conf_quote (escapes a value for a
+# double-quoted lighttpd string), shared with the sandboxes.
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+
 B_TMP=
 B_KEEP=
 B_WEB_PID=
@@ -34,19 +39,24 @@ bench_die() {
 	exit 1
 }
 
-# True while pid runs (a zombie counts as gone).
-bench_alive() {
-	local state
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
 # The temporary directory of this run, /tmp/bench.XXXXXX (short: the
 # MariaDB socket path must fit in sun_path).
 bench_tmp_create() {
 	B_TMP=$(mktemp -d /tmp/bench.XXXXXX)
 	chmod 700 "$B_TMP"
 	mkdir -p "$B_TMP/bin" "$B_TMP/web/htdocs"
+}
+
+# Sets build to the build directory given (--build; made absolute), or,
+# when none was, to bench_build_default's after saying so with the
+# caller's say; sets B_PRODREC to its src/prodrec (not checked).
+bench_use_build() {
+	if [ -z "$build" ]; then
+		say "building an optimised prodrec in $repo/run/bench-build"
+		build=$(bench_build_default)
+	fi
+	build=$(cd "$build" && pwd)
+	B_PRODREC=$build/src/prodrec
 }
 
 # Build an optimised prodrec (-O2 -g, no sanitizers) out of tree in
@@ -238,12 +248,6 @@ bench_tokens() {
 	B_BAD_TOKEN=${B_TOKEN%.*}.${other##*.}
 }
 
-# Escape a value for a double-quoted lighttpd string.
-bench_conf_quote() {
-	local s=${1//\\/\\\\}
-	printf '%s' "${s//\"/\\\"}"
-}
-
 # Start lighttpd from lighttpd.conf with bin-path $1 and $2 workers on a
 # free port, in run directory $3 (default $B_TMP/web); with $4, a
 # PRODREC_DB_HOST list, the program uses those servers over TCP instead of
@@ -252,23 +256,23 @@ bench_conf_quote() {
 # every worker runs.  Sets B_PORT, B_WEB_PID; several may run at once.
 bench_web_start() {
 	local bin=$1 workers=$2 dir=${3:-$B_TMP/web} hosts=${4:-} conf tpl
-	local waited=0 code sock=$B_DB_SOCK
+	local sock=$B_DB_SOCK
 	[ -z "$hosts" ] || sock=
 	mkdir -p "$dir/htdocs"
 	conf=$dir/lighttpd.conf
 	B_PORT=$(bench_free_port)
 	tpl=$(<"$here/lighttpd.conf")
 	tpl=${tpl//@PORT@/$B_PORT}
-	tpl=${tpl//@RUNDIR@/$(bench_conf_quote "$dir")}
-	tpl=${tpl//@BIN@/$(bench_conf_quote "$bin")}
+	tpl=${tpl//@RUNDIR@/$(conf_quote "$dir")}
+	tpl=${tpl//@BIN@/$(conf_quote "$bin")}
 	tpl=${tpl//@WORKERS@/$workers}
-	tpl=${tpl//@DB_SOCKET@/$(bench_conf_quote "$sock")}
-	tpl=${tpl//@DB_PASSWORD@/$(bench_conf_quote "$B_DB_PASSWORD")}
+	tpl=${tpl//@DB_SOCKET@/$(conf_quote "$sock")}
+	tpl=${tpl//@DB_PASSWORD@/$(conf_quote "$B_DB_PASSWORD")}
 	local extra='' kv
 	[ -z "$hosts" ] ||
-	    extra+=$'\n'"        \"PRODREC_DB_HOST\" => \"$(bench_conf_quote "$hosts")\","
+	    extra+=$'\n'"        \"PRODREC_DB_HOST\" => \"$(conf_quote "$hosts")\","
 	for kv in "${B_ENV[@]}"; do
-		extra+=$'\n'"        \"$(bench_conf_quote "${kv%%=*}")\" => \"$(bench_conf_quote "${kv#*=}")\","
+		extra+=$'\n'"        \"$(conf_quote "${kv%%=*}")\" => \"$(conf_quote "${kv#*=}")\","
 	done
 	tpl=${tpl//@EXTRA_ENV@/$extra}
 	(umask 077 && printf '%s\n' "$tpl" >"$conf")
@@ -281,16 +285,31 @@ bench_web_start() {
 	B_WEB_PID=$!
 	B_WEB_PIDS+=" $B_WEB_PID"
 	B_WEB_DIRS[$B_WEB_PID]=$dir
-	while :; do
-		code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' \
-		    "http://127.0.0.1:$B_PORT/api/__ready__" 2>/dev/null) || code=
-		if [ -n "$code" ] && [ "$code" != 000 ] && [ "$code" != 503 ] &&
-		    [ "$(bench_pool_workers | wc -l)" -ge "$workers" ]; then
-			break
-		fi
-		if ! bench_alive "$B_WEB_PID" || [ "$waited" -ge 150 ]; then
-			tail -n 20 "$dir/lighttpd-error.log" >&2
-			bench_die "lighttpd with $bin did not start serving"
+	bench_await 30 "$B_WEB_PID" "$dir/lighttpd-error.log" \
+	    "lighttpd with $bin did not start serving" bench_web_ready "$workers"
+}
+
+# True once lighttpd $B_WEB_PID at $B_PORT answers (anything but no answer
+# or 503) and its FastCGI master has $1 workers.
+bench_web_ready() {
+	local code
+	code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' \
+	    "http://127.0.0.1:$B_PORT/api/__ready__" 2>/dev/null) || code=
+	[ -n "$code" ] && [ "$code" != 000 ] && [ "$code" != 503 ] &&
+	    [ "$(bench_pool_workers | wc -l)" -ge "$1" ]
+}
+
+# bench_await SECONDS PID LOG MESSAGE COMMAND [ARG...]: runs COMMAND every
+# 0.2 s until it succeeds; when pid PID (a server starting) is gone, or
+# after about SECONDS, prints the last 20 lines of LOG and dies with
+# MESSAGE.
+bench_await() {
+	local limit=$1 pid=$2 log=$3 msg=$4 waited=0
+	shift 4
+	until "$@"; do
+		if ! alive "$pid" || [ "$waited" -ge $((limit * 5)) ]; then
+			tail -n 20 "$log" >&2
+			bench_die "$msg"
 		fi
 		sleep 0.2
 		waited=$((waited + 1))
@@ -358,6 +377,14 @@ bench_ticks() {
 	    echo 0
 }
 
+# The whole machine's ticks so far, as "name ticks" lines: busy (user,
+# nice, system, irq, softirq), steal (taken by the hypervisor) and all.
+bench_machine_ticks() {
+	awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8
+	    print "busy", busy; print "steal", $9
+	    print "all", busy + $5 + $6 + $9 }' /proc/stat
+}
+
 # Ticks used so far by the database, lighttpd, the FastCGI pool (master and
 # workers) and the whole machine (busy, stolen by the hypervisor, and in
 # all), as "name ticks" lines.  $1: the lighttpd pids (default $B_WEB_PID)
@@ -378,9 +405,7 @@ bench_cpu_snapshot() {
 	echo "db $db"
 	echo "web $web"
 	echo "pool $pool"
-	awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8
-	    print "busy", busy; print "steal", $9
-	    print "all", busy + $5 + $6 + $9 }' /proc/stat
+	bench_machine_ticks
 }
 
 # Ticks used so far by the database, and as in bench_cpu_snapshot by the
@@ -406,9 +431,7 @@ bench_group_cpu_snapshot() {
 		echo "web $web"
 	fi
 	[ -z "$2" ] || echo "pool $pool"
-	awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8
-	    print "busy", busy; print "steal", $9
-	    print "all", busy + $5 + $6 + $9 }' /proc/stat
+	bench_machine_ticks
 }
 
 # Start a peer's process in the background, in a session and process group
@@ -460,7 +483,7 @@ bench_peer_wait() {
 		case $code in '' | 000 | 502 | 503 | 504) ;; *)
 			[ -z "$pattern" ] || grep -Eq -- "$pattern" "$log" && return 0 ;;
 		esac
-		if ! bench_alive "$g" || [ "$waited" -ge 300 ]; then
+		if ! alive "$g" || [ "$waited" -ge 300 ]; then
 			[ -z "$log" ] || tail -n 20 "$log" >&2
 			bench_die "the peer on port $port did not start serving (last answer ${code:-none})"
 		fi
