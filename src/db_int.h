@@ -13,8 +13,6 @@
 
 #include "db.h"
 
-/* Milliseconds since the epoch of a DATETIME(3) column (the session is UTC). */
-#define MS(col)	"CAST(UNIX_TIMESTAMP(" col ") * 1000 AS SIGNED)"
 
 /*
  * One statement.  Prepared on its first use on each connection, so that a

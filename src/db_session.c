@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "db_int.h"
+#include "db_sql.h"
 
 static const char sql_session_owner[] =
     "SELECT owner_auth0_id, status = 'open' FROM production_sessions"

@@ -115,7 +115,7 @@ why_not_stored(struct decision *d, const struct record_input *in, const char *us
 /*
  * Store the record or recognise it: one statement, db_record_insert(), for
  * a new record and for a duplicate (which hands back the stored row, to
- * compare payloads); its comment in db.c says why the decision is
+ * compare payloads); its comment in db_sql.h says why the decision is
  * race-free.
  */
 static void

@@ -89,7 +89,7 @@ replay_open(struct response *resp, const char *user,
 /*
  * The open inserted nothing: is the row with our new id ours after all,
  * from an attempt that committed before a lost connection was retried
- * (db.c runs a statement again after reconnecting)?  1 yes, 0 no (a
+ * (db_conn.c runs a statement again after reconnecting)?  1 yes, 0 no (a
  * clientEventId matched, or the id was another's), -1 answered a fault.
  */
 static int

@@ -1,4 +1,4 @@
-/* db.h: the worker's MariaDB connection and prepared statements (the only user of Connector/C). */
+/* db.h: the worker's database: connection, records, sessions (db_*.c, the only users of Connector/C). */
 #ifndef PRODREC_DB_H
 #define PRODREC_DB_H
 
@@ -84,7 +84,7 @@ enum db_insert {
 	INSERT__MAX
 };
 
-/* db.c */
+/* db_conn.c, db_record.c, db_session.c */
 int		db_init(const struct config *);
 int		db_connect(void);
 int		db_probe(const struct config *, char *err, size_t errsz);

@@ -6,8 +6,8 @@
  * (so each a durable commit when the server is configured so).
  * Connecting and preparing happen before the clock starts.
  *
- * Default mode: the new-record statement prodrec runs (sql_insert, copied
- * from src/db.c), each time a new record (distinct record_id and
+ * Default mode: the new-record statement prodrec runs (SQL_INSERT_RECORD
+ * of src/db_sql.h), each time a new record (distinct record_id and
  * client_event_id) into the open session SESSION owned by OWNER.
  *
  * --ceiling: the machine ceiling, not prodrec's design: a minimal
@@ -38,24 +38,10 @@
 
 #include <mysql.h>
 
-/* Keep in step with sql_insert in src/db.c (tests/bench/run compares). */
-#define MS(col)	"CAST(UNIX_TIMESTAMP(" col ") * 1000 AS SIGNED)"
+#include "db_sql.h"
 
-#define RECORD_COLUMNS \
-    "id, record_id, session_id, worker_id, worker_name, units, " \
-    MS("recorded_at_utc") ", client_event_id, idempotency_key, auth0_id, " \
-    MS("created_at_utc")
-
-
-static const char sql_insert[] =
-    "INSERT INTO production_records (record_id, session_id, worker_id,"
-    " worker_name, units, recorded_at_utc, client_event_id,"
-    " idempotency_key, auth0_id)"
-    " VALUES (?, (SELECT session_id FROM production_sessions"
-    " WHERE session_id = ? AND owner_auth0_id = ? AND status = 'open'"
-    " LOCK IN SHARE MODE), ?, ?, ?, ?, ?, ?, ?)"
-    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)"
-    " RETURNING " RECORD_COLUMNS;
+/* prodrec's own statement, from the same text (src/db_sql.h). */
+static const char sql_insert[] = SQL_INSERT_RECORD;
 
 /* The machine ceiling's table and statement (--ceiling). */
 static const char ceiling_table[] =

@@ -96,7 +96,8 @@ bench_helpers() {
 	# shellcheck disable=SC2046
 	if ! { "$cc" "${opt[@]}" -o "$B_TMP/bin/fcgi201" "$here/fcgi201.c" \
 	    $(pkg-config --cflags --libs fcgi) &&
-	    "$cc" "${opt[@]}" -o "$B_TMP/bin/dbloop" "$here/dbloop.c" \
+	    "$cc" "${opt[@]}" -I"$here/../../src" -o "$B_TMP/bin/dbloop" \
+	    "$here/dbloop.c" \
 	    $(pkg-config --cflags --libs libmariadb) &&
 	    "$cc" "${opt[@]}" -o "$B_TMP/bin/coldstart" "$here/coldstart.c" &&
 	    "$cc" "${opt[@]}" -o "$B_TMP/bin/fcgidrive" "$here/fcgidrive.c"; }; then

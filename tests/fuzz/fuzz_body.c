@@ -84,7 +84,7 @@ check_units(const struct jbody *body, uint32_t units)
 	FUZZ_CHECK(strtod(v.str, NULL) == (double)units);
 }
 
-/* A stored row made of the validated input, as db.c would read it back. */
+/* A stored row made of the validated input, as db_record.c would read it back. */
 static void
 row_of(const struct record_input *in, struct record_row *r)
 {

@@ -1,5 +1,5 @@
 /*
- * stub_db.h: a stand-in for db.c in the fuzz targets, answering from a
+ * stub_db.h: a stand-in for the db_*.c modules in the fuzz targets, answering from a
  * script the input supplies, so that every handler path can be reached
  * without MariaDB.
  */
