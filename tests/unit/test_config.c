@@ -85,6 +85,17 @@ fails_at(int line, const char *what, const char *desc)
 }
 #define fails(...)	fails_at(__LINE__, __VA_ARGS__)
 
+/*
+ * A file name holding text (a string literal), with just an HMAC secret in
+ * the environment, must not load, and the error must name what.
+ */
+#define file_fails(name, text, what, desc) do {				\
+	clear_env();							\
+	setenv("PRODREC_JWT_SECRET", "x", 1);				\
+	setenv("PRODREC_CONFIG", WRITE(name, text), 1);			\
+	fails_at(__LINE__, what, desc);					\
+} while (0)
+
 /* cfg_load must succeed; the caller checks cfg and calls cfg_free. */
 static int
 loads_at(int line, const char *desc)
@@ -485,43 +496,27 @@ test_file(void)
 		ok(cfg.db_port == 3306, "env value used");
 	cfg_free(&cfg);
 
-	clear_env();
-	setenv("PRODREC_JWT_SECRET", "x", 1);
-	setenv("PRODREC_CONFIG", WRITE("c3.conf",
-	    "# ok\ndb_host = h\n\nbogus_key = 1\n"), 1);
-	fails("c3.conf:4", "an unknown key (file:line)");
+	file_fails("c3.conf", "# ok\ndb_host = h\n\nbogus_key = 1\n",
+	    "c3.conf:4", "an unknown key (file:line)");
 	fails("bogus_key", "an unknown key (named)");
 
-	clear_env();
-	setenv("PRODREC_JWT_SECRET", "x", 1);
-	setenv("PRODREC_CONFIG", WRITE("c4.conf", "db_host h\n"), 1);
-	fails("c4.conf:1", "a line without '='");
+	file_fails("c4.conf", "db_host h\n",
+	    "c4.conf:1", "a line without '='");
 
-	clear_env();
-	setenv("PRODREC_JWT_SECRET", "x", 1);
-	setenv("PRODREC_CONFIG", WRITE("c5.conf", "DB_HOST = h\n"), 1);
-	fails("c5.conf:1", "an upper-case key");
+	file_fails("c5.conf", "DB_HOST = h\n",
+	    "c5.conf:1", "an upper-case key");
 
-	clear_env();
-	setenv("PRODREC_JWT_SECRET", "x", 1);
-	setenv("PRODREC_CONFIG", WRITE("c6.conf", "prodrec_db_host = h\n"), 1);
-	fails("c6.conf:1", "a key with the PRODREC_ prefix");
+	file_fails("c6.conf", "prodrec_db_host = h\n",
+	    "c6.conf:1", "a key with the PRODREC_ prefix");
 
-	clear_env();
-	setenv("PRODREC_JWT_SECRET", "x", 1);
-	setenv("PRODREC_CONFIG", WRITE("c7.conf", "= h\n"), 1);
-	fails("c7.conf:1", "an empty key");
+	file_fails("c7.conf", "= h\n",
+	    "c7.conf:1", "an empty key");
 
-	clear_env();
-	setenv("PRODREC_JWT_SECRET", "x", 1);
-	setenv("PRODREC_CONFIG", WRITE("c8.conf", "\n\ndb_port = 70000\n"), 1);
-	fails("c8.conf:3", "a bad number in the file");
+	file_fails("c8.conf", "\n\ndb_port = 70000\n",
+	    "c8.conf:3", "a bad number in the file");
 
-	clear_env();
-	setenv("PRODREC_JWT_SECRET", "x", 1);
-	setenv("PRODREC_CONFIG", WRITE("c9.conf", "jwt_algs = HS256,RS256\n"),
-	    1);
-	fails("PRODREC_JWT_PUBLIC_KEY_FILE", "RS256 from the file, no key");
+	file_fails("c9.conf", "jwt_algs = HS256,RS256\n",
+	    "PRODREC_JWT_PUBLIC_KEY_FILE", "RS256 from the file, no key");
 
 	clear_env();
 	setenv("PRODREC_CONFIG", WRITE("c10.conf", "db_host = h\n"), 1);
