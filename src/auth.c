@@ -144,7 +144,7 @@ static int
 check_coverage(const struct config *cfg, const struct auth_keys *k,
     char *err, size_t errsz)
 {
-	const char	*why = NULL;
+	const char	*why = "it is not set";
 	enum sig_alg	 a;
 	size_t		 fits;
 	int		 pem_fits;
