@@ -3,8 +3,8 @@
  * without a web server: the body comes from memory through a reader
  * FCGX_Stream (fcgiapp.h's public struct, refilled by fake_fill), and a
  * bearer token is minted with libjwt for an HS256 secret the program is
- * configured with (fake_auth).  For test_api.c, test_route.c and
- * test_control.c.
+ * configured with (fake_auth).  For test_api.c, test_route.c,
+ * test_control.c, test_record.c and test_session.c.
  */
 #ifndef PRODREC_FAKE_H
 #define PRODREC_FAKE_H
@@ -24,6 +24,7 @@
 #include "config.h"
 #include "fcgi.h"
 #include "http.h"
+#include "tap.h"
 
 #define FAKE_SECRET	"a-test-secret-of-thirty-two-byte"
 #define FAKE_USER	"auth0|alice"
@@ -150,5 +151,118 @@ static struct app	app __attribute__((unused));
 static struct request	req __attribute__((unused));
 static struct response	resp __attribute__((unused));
 static struct fake_io	io __attribute__((unused));
+
+/*
+ * The program's state for a test: bodies of at most max_body bytes, no
+ * listening socket, HS256 tokens (fake_auth).  Returns 0 or -1.
+ */
+static int __attribute__((unused))
+fake_init(size_t max_body)
+{
+	cfg.max_body = max_body;
+	app.cfg = &cfg;
+	app.listen_fd = -1;
+	return fake_auth(&cfg);
+}
+
+/*
+ * A fresh req for method path?query, with a token for sub (NULL: none) and
+ * body (NULL: none, else sent whole as application/json), and a fresh resp.
+ */
+static void __attribute__((unused))
+fake_send(const char *method, const char *path, const char *query,
+    const char *sub, const char *body)
+{
+	fake_request(&req, &io, method, path);
+	req.query = query;
+	fake_response(&resp);
+	if (sub != NULL)
+		req.authorization = fake_bearer(sub);
+	if (body != NULL) {
+		fake_body(&io, body, strlen(body), 0);
+		req.content_type = "application/json";
+		req.content_length = (long long)strlen(body);
+	}
+}
+
+/*
+ * One check, made at file:line: resp is status with the error body whose
+ * "error" is detail, or with detail NULL a fault (CONTRACT section 5): a
+ * request id for "error", and Retry-After on a 503 only.
+ */
+static int __attribute__((unused))
+fake_answered_at(const char *file, int line, int status, const char *detail,
+    const char *desc)
+{
+	int	good = resp.status == status && resp.location[0] == '\0';
+
+	if (detail != NULL)
+		good = good && resp.retry_after == 0 &&
+		    fake_error_is(&resp, http_reason(status), detail);
+	else
+		good = good && resp.retry_after == (status == 503 ? 1u : 0u) &&
+		    resp.body.data != NULL && strstr(resp.body.data,
+		    "\",\"error\":\"request id ") != NULL;
+	if (!ok_at(file, line, good, "%s: %d", desc, status))
+		printf("# got %d %s\n", resp.status, resp.body.data != NULL ?
+		    resp.body.data : "(no body)");
+	return good;
+}
+#define fake_answered(...)	fake_answered_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/*
+ * One check, made at file:line: resp is status with exactly the body want
+ * and, for a 201 only, Location: location.
+ */
+static int __attribute__((unused))
+fake_replied_at(const char *file, int line, int status, const char *want,
+    const char *location, const char *desc)
+{
+	int	good = resp.status == status && resp.body.data != NULL &&
+		    strcmp(resp.body.data, want) == 0 &&
+		    strcmp(resp.location, location != NULL ? location : "") == 0;
+
+	if (!ok_at(file, line, good, "%s: %d", desc, status))
+		printf("# got %d %s (Location: %s)\n# want %s\n", resp.status,
+		    resp.body.data != NULL ? resp.body.data : "(no body)",
+		    resp.location, want);
+	return good;
+}
+#define fake_replied(...)	fake_replied_at(__FILE__, __LINE__, __VA_ARGS__)
+
+/* A script of database answers (tests/fuzz/stub_db.h) and the fault it ends in. */
+struct fake_fault {
+	const char	*script;
+	int		 status;	/* 500 or 503 */
+	const char	*desc;
+};
+
+/*
+ * For each of the n faults, run(script) and check that it answered the
+ * fault (fake_answered_at, at file:line).
+ */
+static void __attribute__((unused))
+fake_faults_at(const char *file, int line, void (*run)(const char *),
+    const struct fake_fault *f, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		run(f[i].script);
+		fake_answered_at(file, line, f[i].status, NULL, f[i].desc);
+	}
+}
+#define fake_faults(run, f) \
+	fake_faults_at(__FILE__, __LINE__, (run), (f), sizeof(f) / sizeof((f)[0]))
+
+/* The end of a test program: free what the fake request held, the plan. */
+static int __attribute__((unused))
+fake_done(void)
+{
+	buf_free(&resp.body);
+	buf_free(&app.body);
+	auth_free();
+	return done_testing();
+}
 
 #endif

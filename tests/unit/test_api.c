@@ -200,17 +200,11 @@ test_db_fault(void)
 int
 main(void)
 {
-	cfg.max_body = 100;
-	app.cfg = &cfg;
-	if (fake_auth(&cfg) == -1)
+	if (fake_init(100) == -1)
 		return 1;
 	test_user();
 	test_read_json();
 	test_session_id();
 	test_db_fault();
-	fake_response(&resp);
-	buf_free(&resp.body);
-	buf_free(&app.body);
-	auth_free();
-	return done_testing();
+	return fake_done();
 }

@@ -25,16 +25,7 @@ static void
 send_q(const char *method, const char *path, const char *query, int token,
     const char *body)
 {
-	fake_request(&req, &io, method, path);
-	req.query = query;
-	fake_response(&resp);
-	if (token)
-		req.authorization = fake_bearer(FAKE_USER);
-	if (body != NULL) {
-		fake_body(&io, body, strlen(body), 0);
-		req.content_type = "application/json";
-		req.content_length = (long long)strlen(body);
-	}
+	fake_send(method, path, query, token ? FAKE_USER : NULL, body);
 	req.remote_addr = "192.0.2.1";
 	route_request(&app, &req, &resp);
 }
@@ -212,7 +203,6 @@ main(void)
 {
 	char	err[256];
 
-	cfg.max_body = 16384;
 	cfg.max_units = 1000000;
 	cfg.max_clock_skew = 300;
 	cfg.db_host = (char *)"localhost";
@@ -223,18 +213,12 @@ main(void)
 	cfg.db_connect_timeout = 1;
 	(void)allow_parse("127.0.0.0/8", &cfg.status_allow, err, sizeof(err),
 	    "x");
-	app.cfg = &cfg;
-	app.listen_fd = -1;
-	if (fake_auth(&cfg) == -1 || db_init(&cfg) == -1)
+	if (fake_init(16384) == -1 || db_init(&cfg) == -1)
 		return 1;
 	test_reached();
 	test_handlers();
 	test_not_allowed();
 	test_not_found();
-	fake_response(&resp);
-	buf_free(&resp.body);
-	buf_free(&app.body);
 	db_close();
-	auth_free();
-	return done_testing();
+	return fake_done();
 }
