@@ -132,7 +132,9 @@ split_host_port(const char *spec, char *buf, size_t bufsz, char **host,
 		*host = NULL;
 	else if (**host == '\0')
 		return -1;
-	return strspn(*port, "0123456789") == strlen(*port) ? 0 : -1;
+	/* Digits, and at most 65535: getaddrinfo would wrap a larger one. */
+	return strspn(*port, "0123456789") == strlen(*port) &&
+	    strlen(*port) <= 5 && atoi(*port) <= 65535 ? 0 : -1;
 }
 
 /* A TCP socket bound to the first address host:port resolves to. */
