@@ -18,9 +18,8 @@ import time
 import galera
 import harness
 from harness import post_record
-from itbase import Base, run_at_once, wait_until
-import test_pool
-from test_pool import Pool
+import itbase
+from itbase import Base, Pool, run_at_once, wait_until
 
 CLUSTER = None
 
@@ -100,15 +99,15 @@ class _OnGalera(Base):
         self.addCleanup(restart)
 
 
-class Load(test_pool.Load):
-    """test_pool's load over one front or several (threads per front), each
+class Load(itbase.Load):
+    """itbase's load over one front or several (threads per front), each
     answer also keeping its Retry-After, when it was sent and came, and the
     front it went to: (event, status or exception, Retry-After, recordId,
     time answered, time sent, front index)."""
 
     def __init__(self, test, fronts, threads=3):
         fronts = fronts if isinstance(fronts, (list, tuple)) else [fronts]
-        test_pool.Load.__init__(self, test, fronts[0], threads * len(fronts))
+        itbase.Load.__init__(self, test, fronts[0], threads * len(fronts))
         self.fronts = list(fronts)
 
     def _run(self, k=0):

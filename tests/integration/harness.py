@@ -14,8 +14,11 @@ it (see scripts/apache-sandbox and scripts/db-sandbox), and so every test
 runs them from a directory www-data cannot enter. It mints tokens (HS* with
 hmac, RS256/ES256 with the openssl CLI), opens and closes sessions and reads
 rows through the mariadb CLI as root, and restarts MariaDB or prodrec on
-demand. Everything it starts it stops again in shutdown(), which run.py
-calls in a finally block.
+demand. A test that stops, kills or restarts MariaDB does so to a private
+system of its own (Harness.private_system: a second MariaDB and fronts on
+it, itbase.PrivateDatabase), never to the shared one, so no test depends on
+the order the suite runs in. Everything it starts it stops again in
+shutdown(), which run.py calls in a finally block.
 """
 
 import base64
@@ -420,29 +423,65 @@ class ApacheFront(HttpFront):
 
 
 class Harness:
-    def __init__(self, build_dir):
+    """The system under test: a MariaDB and prodrec's front ends on it.
+    With parent, a private system of that Harness (see private_system):
+    it shares the parent's build, JWT secret, keys and log list (scanned
+    at the end of the run), has its own MariaDB and fronts under
+    PARENT_ROOT/name, and the parent's shutdown stops it if its user has
+    not."""
+
+    def __init__(self, build_dir, parent=None, name=None):
         self.build = os.path.abspath(build_dir)
         self.bin = os.path.join(self.build, "src", "prodrec")
-        # Mode 0700, left so: the sandboxes must not need www-data to
-        # enter it (test_places checks a clone's own directories too).
-        self.root = tempfile.mkdtemp(prefix="prodrec-it-", dir="/tmp")
+        if parent is None:
+            # Mode 0700, left so: the sandboxes must not need www-data to
+            # enter it (test_places checks a clone's own directories too).
+            self.root = tempfile.mkdtemp(prefix="prodrec-it-", dir="/tmp")
+            self.secret = "it-" + secrets.token_hex(24)
+            self.logs = []
+            self.keys = {}
+            self.keys_dir = os.path.join(self.root, "keys")
+            self._lock = threading.Lock()
+        else:
+            self.root = os.path.join(parent.root, name)
+            os.mkdir(self.root, 0o700)
+            self.secret = parent.secret
+            self.logs = parent.logs
+            self.keys = parent.keys
+            self.keys_dir = parent.keys_dir
+            self._lock = parent._lock
+        self.parent = parent
         self.db_dir = os.path.join(self.root, "db")
         # A link to the socket, which db-sandbox keeps where www-data
         # reaches it.
         self.db_sock = os.path.join(self.db_dir, "mysqld.sock")
-        self.secret = "it-" + secrets.token_hex(24)
         self.db_password = "it-" + secrets.token_hex(8)
         self.children = []
         self.servers = []
-        self.logs = []
+        self.private = []       # the private systems made from this one
         self.direct = None
         self.web = None
         self.fcgid = None       # Apache + mod_fcgid (ApacheFront)
         self.proxy = None       # Apache + mod_proxy_fcgi + standalone prodrec
-        self.keys = {}
         self.db_running = False
-        self._lock = threading.Lock()
+        self.stopped = False
         self.sanitizer_hits = []
+
+    def private_system(self, name, fronts=("direct", "web")):
+        """A started system of its own, a MariaDB and the fronts named on
+        it, as start() makes them (direct: 4 processes; web: lighttpd with
+        one pool of 4), for tests that stop, kill or restart the database:
+        the suite's shared MariaDB stays up whatever they do. name: its
+        directory under this one's root. Stop it with stop(); this one's
+        shutdown does otherwise."""
+        h = Harness(self.build, parent=self, name=name)
+        self.private.append(h)
+        try:
+            h.start(fronts)
+        except BaseException:
+            h.stop()
+            raise
+        return h
 
     # ---- start and stop -------------------------------------------------
 
@@ -503,7 +542,10 @@ class Harness:
             "PRODREC_WORKERS": "0",
         }
 
-    def start(self):
+    FRONTS = ("direct", "web", "fcgid", "proxy")
+
+    def start(self, fronts=FRONTS):
+        """MariaDB, then the fronts named (by default all four)."""
         if not os.access(self.bin, os.X_OK):
             raise HarnessError("no prodrec binary at %s" % self.bin)
         os.makedirs(self.db_dir, exist_ok=True)
@@ -511,20 +553,36 @@ class Harness:
         self.db_start()
         log("MariaDB up in %.1fs (%s)" % (time.time() - t0, self.db_sock))
         t0 = time.time()
-        self.direct = self.new_direct(procs=4, label="direct-main",
-                                      wait=False)
+        if "direct" in fronts:
+            self.direct = self.new_direct(procs=4, label=self.label(
+                "direct-main"), wait=False)
         # lighttpd: one prodrec master (max-procs 1) with a pool of 4.
-        self.web = WebFront(self, max_procs=1, workers=4)
-        self.fcgid = ApacheFront(self, "fcgid", max_procs=8)
-        self.proxy = ApacheFront(self, "proxy", workers=4)
+        if "web" in fronts:
+            self.web = WebFront(self, max_procs=1, workers=4)
+        if "fcgid" in fronts:
+            self.fcgid = ApacheFront(self, "fcgid", max_procs=8)
+        if "proxy" in fronts:
+            self.proxy = ApacheFront(self, "proxy", workers=4)
         # The web servers start at once: each sandbox returns when its
         # front answers.
-        self.start_all([self.web, self.fcgid, self.proxy])
-        self.wait_ready(self.direct)
-        log("prodrec direct (4 processes), lighttpd on port %d, Apache + "
-            "mod_fcgid on port %d, Apache + mod_proxy_fcgi on port %d "
-            "ready in %.1fs" % (self.web.port, self.fcgid.port,
-                                self.proxy.port, time.time() - t0))
+        self.start_all([f for f in (self.web, self.fcgid, self.proxy)
+                        if f is not None])
+        if self.direct is not None:
+            self.wait_ready(self.direct)
+        log("%s%s ready in %.1fs" % (
+            "" if self.parent is None else os.path.basename(self.root) + ": ",
+            ", ".join("%s (%s)" % (
+                f.name, "4 processes" if f is self.direct else
+                "port %d" % f.port) for f in (
+                    self.direct, self.web, self.fcgid, self.proxy)
+                if f is not None), time.time() - t0))
+
+    def label(self, base):
+        """base, told apart from the main system's by the private
+        system's name."""
+        if self.parent is None:
+            return base
+        return "%s-%s" % (base, os.path.basename(self.root))
 
     @staticmethod
     def start_all(fronts):
@@ -575,7 +633,17 @@ class Harness:
                 time.sleep(0.1)
         raise HarnessError("prodrec not ready: %s" % last)
 
-    def shutdown(self, keep=False):
+    def stop(self):
+        """Stop everything this system (and each private one) started;
+        its directory and logs stay."""
+        if self.stopped:
+            return
+        self.stopped = True
+        for h in self.private:
+            try:
+                h.stop()
+            except Exception as e:  # noqa: BLE001
+                log("stopping %s: %s" % (h.root, e))
         for s in self.servers:
             try:
                 s.stop()
@@ -601,6 +669,9 @@ class Harness:
             log("stopping MariaDB: %s" % e)
             self._kill_mariadb()
         self._kill_mariadb()
+
+    def shutdown(self, keep=False):
+        self.stop()
         self.scan_logs()
         if keep:
             log("kept %s" % self.root)
@@ -728,7 +799,7 @@ class Harness:
         with self._lock:
             if kind in self.keys:
                 return self.keys[kind]
-            d = os.path.join(self.root, "keys")
+            d = self.keys_dir
             os.makedirs(d, exist_ok=True)
             priv = os.path.join(d, kind + ".key")
             pub = os.path.join(d, kind + ".pub")

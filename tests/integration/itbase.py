@@ -1,17 +1,30 @@
-"""itbase.py: the TestCase base of the integration tests and the helper that
+"""itbase.py: the TestCase base of the integration tests, the helper that
 runs one set of cases over every front end (direct FastCGI, lighttpd, Apache
-with mod_fcgid, Apache with mod_proxy_fcgi)."""
+with mod_fcgid, Apache with mod_proxy_fcgi), and the fixtures more than one
+test module uses: PrivateDatabase (a MariaDB of the test class's own, for
+tests that stop or restart it), Pool (a standalone prodrec), Load (client
+threads posting records), RecipeFront, recipe and start_server (a web server
+from a deploy recipe), and the /proc helpers proc_state, running and
+children. A test module imports its fixtures from here (or harness.py),
+never from another test module."""
 
 import datetime
 import json
+import os
 import re
 import secrets
+import signal
+import socket
+import subprocess
 import threading
 import time
 import unittest
 
+import fcgi
 import harness
 from harness import RECORDS_PATH, post_record  # noqa: F401 (re-exported)
+from harness import (HTTP_TIMEOUT, REPO, HarnessError, child_env,
+                     read_text)
 
 JSON_CT = "application/json; charset=utf-8"
 RECORD_ID_RE = re.compile(r"^rec_[0-9a-f]{16}$")
@@ -27,14 +40,17 @@ def utc_now_iso(offset_seconds=0, ms=True):
 
 
 class Base(unittest.TestCase):
-    """Helpers shared by every integration test. front: the front end."""
+    """Helpers shared by every integration test. front: the front end.
+    system: the Harness the test runs against (None: the suite's shared
+    one, harness.H; PrivateDatabase sets its own)."""
 
     front_name = None
     maxDiff = 4000
+    system = None
 
     @property
     def H(self):
-        return harness.H
+        return type(self).system or harness.H
 
     # front_name -> the Harness attribute holding that front end.
     FRONTS = {"direct": "direct", "lighttpd": "web", "fcgid": "fcgid",
@@ -42,7 +58,7 @@ class Base(unittest.TestCase):
 
     @property
     def front(self):
-        return getattr(harness.H, self.FRONTS[self.front_name or "direct"])
+        return getattr(self.H, self.FRONTS[self.front_name or "direct"])
 
     # ---- identities and bodies -------------------------------------------
 
@@ -126,6 +142,32 @@ class Base(unittest.TestCase):
         self.assertTrue(f.alive(), "%s not alive" % f.name)
 
 
+class PrivateDatabase(Base):
+    """A mixin for a test class whose tests stop, kill or restart MariaDB:
+    the class gets a MariaDB of its own with prodrec's fronts on it
+    (harness.Harness.private_system, started in setUpClass and stopped in
+    tearDownClass), and self.H is that system, so the suite's shared
+    MariaDB and fronts never see the outage and no test depends on running
+    before or after it. private_fronts: which fronts (as H.direct, H.web,
+    H.fcgid, H.proxy) the private system has."""
+
+    private_fronts = ("direct", "web")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.system = harness.H.private_system(
+            "own-" + cls.__name__, fronts=cls.private_fronts)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.system.stop()
+        finally:
+            cls.system = None
+            super().tearDownClass()
+
+
 class _Omit:
     def __repr__(self):
         return "OMIT"
@@ -185,3 +227,250 @@ def run_at_once(fn, args_list, timeout=60):
     for t in threads:
         t.join(timeout)
     return results
+
+
+# ---- processes ------------------------------------------------------
+
+def proc_state(pid):
+    """The state letter of /proc/pid/stat, or None when there is no pid."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def running(pid):
+    return proc_state(pid) not in (None, "Z", "X")
+
+
+def children(pid):
+    """Live processes whose parent is pid."""
+    kids = set()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            kids.add(int(d))
+    return kids
+
+
+class Pool:
+    """A standalone prodrec: `prodrec --listen ADDR --foreground` (a master
+    and its workers), with its own log file."""
+
+    counter = 0
+
+    def __init__(self, h, env=None, workers=4, listen=None, args=(),
+                 foreground=True):
+        Pool.counter += 1
+        self.h = h
+        self.label = "pool%d" % Pool.counter
+        self.address = listen or os.path.join(h.root, self.label + ".sock")
+        self.logpath = os.path.join(h.root, self.label + ".log")
+        e = dict(h.prodrec_env(), PRODREC_WORKERS=str(workers))
+        e.update(env or {})
+        self.env = child_env(e)
+        self.nworkers = workers
+        self.argv = [h.bin, "--listen", self.address] + list(args)
+        if foreground:
+            self.argv.append("--foreground")
+        self.proc = None
+        h.logs.append(self.logpath)
+        h.servers.append(self)
+
+    def start(self, wait=True):
+        with open(self.logpath, "ab") as logf:
+            self.proc = subprocess.Popen(self.argv, stdout=logf, stderr=logf,
+                                         stdin=subprocess.DEVNULL,
+                                         env=self.env, close_fds=True,
+                                         start_new_session=True)
+        self.h.children.append(self.proc)
+        if wait:
+            self.wait_serving()
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def workers(self):
+        return children(self.pid)
+
+    def wait_serving(self, timeout=15):
+        def serving():
+            if len(self.workers()) < self.nworkers:
+                return False
+            try:
+                self.request("GET", "/api/__ready__", timeout=2)
+                return True
+            except Exception:  # noqa: BLE001 - not yet
+                return False
+        if not wait_until(serving, timeout):
+            raise HarnessError("pool not serving:\n%s"
+                                       % self.read_log()[-2000:])
+
+    def request(self, method, path, body=b"", headers=None,
+                timeout=HTTP_TIMEOUT, **_ignored):
+        params = fcgi.cgi_params(method, path, headers or {})
+        address = self.address
+        if not address.startswith("/"):
+            host, port = address.rsplit(":", 1)
+            address = (host, int(port))
+        return fcgi.request(address, params, body, timeout=timeout)
+
+    def read_log(self):
+        return read_text(self.logpath)
+
+    def log_count(self, text):
+        return self.read_log().count(text)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Load:
+    """Client threads posting new records into one session until stopped;
+    every answer (or exception) is kept with the clientEventId it was for."""
+
+    def __init__(self, test, front, threads=4):
+        self.test = test
+        self.front = front
+        self.nthreads = threads
+        self.results = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = []
+        self.seq = 0
+
+    def _next_body(self):
+        with self.lock:
+            self.seq += 1
+            n = self.seq
+        return self.test.body(clientEventId="load-%d-%s" % (n, os.urandom(
+            4).hex()))
+
+    def _run(self):
+        while not self.stopping.is_set():
+            b = self._next_body()
+            try:
+                r = post_record(self.front, b, self.test.tok, timeout=20)
+                outcome = r.status
+                rid = r.json()["data"]["payloadPreview"]["recordId"] \
+                    if r.status == 201 else None
+            except Exception as e:  # noqa: BLE001 - counted as a failure
+                outcome, rid = repr(e), None
+            with self.lock:
+                self.results.append((b["clientEventId"], outcome, rid))
+
+    def start(self):
+        for _ in range(self.nthreads):
+            t = threading.Thread(target=self._run, daemon=True)
+            t.start()
+            self.threads.append(t)
+        return self
+
+    def count(self):
+        with self.lock:
+            return len(self.results)
+
+    def wait_for(self, n, timeout=20):
+        """Wait until n more answers have come in."""
+        target = self.count() + n
+        wait_until(lambda: self.count() >= target, timeout, 0.02)
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(30)
+
+    def failures(self):
+        return [r for r in self.results if r[1] != 201]
+
+    def check_rows(self):
+        """Each 201 is its row; no clientEventId is stored twice."""
+        t = self.test
+        rows = t.H.session_records(t.sid)
+        by_event = {}
+        for row in rows:
+            t.assertNotIn(row["client_event_id"], by_event,
+                          "stored twice: %s" % row["client_event_id"])
+            by_event[row["client_event_id"]] = row["record_id"]
+        created = [r for r in self.results if r[1] == 201]
+        t.assertGreater(len(created), 0, "the load made records")
+        for event, _, rid in created:
+            t.assertEqual(by_event.get(event), rid,
+                          "the 201 for %s is its row" % event)
+
+
+# ---- web servers from the deploy recipes ------------------------------
+
+class RecipeFront:
+    """A web server we started from a deploy recipe (start_server), on
+    127.0.0.1:port (requests as harness.WebFront)."""
+
+    request = harness.WebFront.request
+
+    def __init__(self, name, port, proc, logpath):
+        self.name = name
+        self.port = port
+        self.proc = proc
+        self.logpath = logpath
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def recipe(name):
+    """The text of deploy/NAME."""
+    with open(os.path.join(REPO, "deploy", name)) as f:
+        return f.read()
+
+
+def start_server(argv, port, logpath, h):
+    """Popen of argv (a web server), once it listens on port."""
+    with open(logpath, "ab") as logf:
+        p = subprocess.Popen(argv, stdout=logf, stderr=logf,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+    h.children.append(p)
+    ok = wait_until(lambda: p.poll() is not None or port_open(port), 10)
+    if not ok or p.poll() is not None:
+        raise HarnessError("%s did not start:\n%s" % (
+            argv[0], read_text(logpath)[-2000:]))
+    return p
+
+
+def port_open(port):
+    s = socket.socket()
+    s.settimeout(0.5)
+    try:
+        s.connect(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()

@@ -2,6 +2,7 @@
 """run.py: the integration suite's runner.
 
 Usage: python3 tests/integration/run.py [--build DIR] [-k PATTERN]... [--keep]
+                                        [--reverse | --shuffle SEED]
 
 DIR is the build directory holding src/prodrec (default: the current
 directory). Starts a throwaway MariaDB, prodrec over FastCGI, lighttpd and
@@ -14,12 +15,22 @@ temporary directory removed, also on failure, timeout or interrupt (--keep or
 IT_KEEP=1 keeps the directory for a post-mortem). The whole run is bounded by
 IT_TIMEOUT seconds (default 300).
 
+-k PATTERN (repeatable) runs only the tests whose id (module.Class.test)
+contains one of the patterns: "-k test_database." runs that module alone.
+The modules' order does not matter: no test relies on state another left
+(a test that stops, kills or restarts MariaDB has a private one of its own,
+itbase.PrivateDatabase; fixtures shared by modules live in itbase.py and
+harness.py). --reverse runs the modules in the reverse of MODULES, and
+--shuffle SEED in an order shuffled by SEED (an integer; the order used is
+printed), to show it; the tests within a module keep unittest's order.
+
 tests/galera/run runs the Galera suite through main(), with its own modules.
 """
 
 import argparse
 import atexit
 import os
+import random
 import signal
 import sys
 import time
@@ -35,19 +46,19 @@ MODULES = [
     "test_create",
     "test_validation",
     "test_auth",
-    "test_jwks",          # key sets signed with jose (npm), rotation
+    "test_jwks",
     "test_fetch_jwks",
     "test_transport",
     "test_config",
     "test_concurrency",
     "test_pool",
     "test_deploy",
-    "test_places",        # its own MariaDB and fronts, from a 0700 "a b"
+    "test_places",
     "test_sessions",
     "test_migrations",
-    "test_control",       # stops MariaDB once, for health's 503
-    "test_openapi",       # stops MariaDB once, for the 503s
-    "test_database",      # restarts MariaDB: last
+    "test_control",
+    "test_openapi",
+    "test_database",
 ]
 
 
@@ -114,7 +125,19 @@ def main(modules=None, name="integration"):
     ap.add_argument("-k", action="append", default=[],
                     help="run only tests whose id contains this")
     ap.add_argument("--keep", action="store_true")
+    order = ap.add_mutually_exclusive_group()
+    order.add_argument("--reverse", action="store_true",
+                       help="run the modules in reverse order")
+    order.add_argument("--shuffle", type=int, metavar="SEED",
+                       help="run the modules in an order shuffled by SEED")
     args = ap.parse_args()
+    modules = list(modules)
+    if args.reverse:
+        modules.reverse()
+    elif args.shuffle is not None:
+        random.Random(args.shuffle).shuffle(modules)
+    if args.reverse or args.shuffle is not None:
+        print("module order: %s" % " ".join(modules))
     ci = os.environ.get("CI") == "true"
     keep = args.keep or os.environ.get("IT_KEEP") == "1"
     limit = int(os.environ.get("IT_TIMEOUT", "300"))

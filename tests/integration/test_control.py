@@ -6,7 +6,8 @@ program at start; and the status figures adding up: requests and answers
 by class across a pool of 4 workers (standalone and under lighttpd), and
 across a worker's kill -9 (its figures are kept, workerRestarts counts
 it). Shapes run over every front end; the MariaDB outage and the pools on
-their own servers. The outage tests stop MariaDB: run this module late."""
+their own servers. The outage tests stop MariaDB: their own
+(itbase.PrivateDatabase)."""
 
 import collections
 import concurrent.futures
@@ -21,8 +22,8 @@ import time
 import fcgi
 import harness
 from harness import child_env, post_record
-from itbase import ALL_FRONTS, Base, for_each_front, wait_until
-from test_pool import Pool, proc_state
+from itbase import (ALL_FRONTS, Base, Pool, PrivateDatabase, for_each_front,
+                    proc_state, wait_until)
 
 HEALTH = "/api/control/health"
 STATUS = "/api/control/status"
@@ -692,10 +693,10 @@ class StatusFigures(_Control):
 
 
 # ======================================================================
-# MariaDB stopped or hung (runs late: it restarts MariaDB)
+# MariaDB stopped or hung: a MariaDB of the class's own
 # ======================================================================
 
-class HealthDown(_Control):
+class HealthDown(PrivateDatabase, _Control):
     def setUp(self):
         self.setup_user()
 
@@ -704,7 +705,7 @@ class HealthDown(_Control):
             self.H.db_start()
 
     def mariadbd_pid(self):
-        """The pid of the harness's MariaDB (checked: it is ours)."""
+        """The pid of the class's MariaDB (checked: it is ours)."""
         with open(os.path.join(self.H.db_dir, "mysqld.pid")) as f:
             pid = int(f.read().strip())
         with open("/proc/%d/cmdline" % pid, "rb") as f:

@@ -1,19 +1,21 @@
 """MariaDB going away (CONTRACT 5): 503 with Retry-After and a request id
 found in the log; recovery without restarting prodrec; a restart in the
-middle of a steady run of requests. Runs last: it restarts MariaDB."""
+middle of a steady run of requests. The MariaDB it stops and restarts is
+the class's own (itbase.PrivateDatabase), with its own direct and lighttpd
+fronts."""
 
 import re
 import threading
 import time
 
 from harness import post_record
-from itbase import Base
+from itbase import PrivateDatabase
 
 INTERNALS = ("mysql", "mariadb", "socket", "connect", "errno", "SQL",
              "/tmp/")
 
 
-class Database(Base):
+class Database(PrivateDatabase):
     def setUp(self):
         self.setup_user()
 

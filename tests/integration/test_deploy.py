@@ -7,68 +7,11 @@ so a broken recipe fails here. Each front end gets the same smoke set:
 
 import os
 import shutil
-import signal
-import subprocess
 
 import harness
-from harness import REPO, post_record, read_text
-from itbase import Base, wait_until
-from test_pool import Pool
+from itbase import Base, Pool, RecipeFront, recipe, start_server
 
 NGINX_SOCKET = "/run/prodrec/prodrec.sock"     # as written in the recipe
-
-
-class HttpFront:
-    """A web server on 127.0.0.1:port (requests as harness.WebFront)."""
-
-    request = harness.WebFront.request
-
-    def __init__(self, name, port, proc, logpath):
-        self.name = name
-        self.port = port
-        self.proc = proc
-        self.logpath = logpath
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-def recipe(name):
-    with open(os.path.join(REPO, "deploy", name)) as f:
-        return f.read()
-
-
-def start_server(argv, port, logpath, h):
-    with open(logpath, "ab") as logf:
-        p = subprocess.Popen(argv, stdout=logf, stderr=logf,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
-    h.children.append(p)
-    ok = wait_until(lambda: p.poll() is not None or _port_open(port), 10)
-    if not ok or p.poll() is not None:
-        raise harness.HarnessError("%s did not start:\n%s" % (
-            argv[0], read_text(logpath)[-2000:]))
-    return p
-
-
-def _port_open(port):
-    import socket
-    s = socket.socket()
-    s.settimeout(0.5)
-    try:
-        s.connect(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 class _Smoke(Base):
@@ -173,7 +116,7 @@ http {
         h.logs.append(log)
         harness.run_cmd(["nginx", "-t", "-q", "-e", log, "-c", conf])
         proc = start_server(["nginx", "-e", log, "-c", conf], port, log, h)
-        cls.web = HttpFront("nginx", port, proc, log)
+        cls.web = RecipeFront("nginx", port, proc, log)
 
 
 class LighttpdStandalone(_Smoke):
@@ -197,4 +140,4 @@ class LighttpdStandalone(_Smoke):
         log = os.path.join(d, "lighttpd-error.log")
         h.logs.append(log)
         proc = start_server(["lighttpd", "-D", "-f", path], port, log, h)
-        cls.web = HttpFront("lighttpd-standalone", port, proc, log)
+        cls.web = RecipeFront("lighttpd-standalone", port, proc, log)

@@ -16,17 +16,9 @@ import time
 
 import fcgi
 import harness
-from harness import child_env, post_record, read_text
-from itbase import Base, wait_until
-
-
-def proc_state(pid):
-    """The state letter of /proc/pid/stat, or None when there is no pid."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return None
+from harness import post_record
+from itbase import (Base, Load, Pool, RecipeFront, children, recipe,
+                    running, start_server, wait_until)
 
 
 def sighup_blocked(pid):
@@ -40,185 +32,6 @@ def sighup_blocked(pid):
     except OSError:
         return True
     return False
-
-
-def running(pid):
-    return proc_state(pid) not in (None, "Z", "X")
-
-
-def children(pid):
-    """Live processes whose parent is pid."""
-    kids = set()
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-            kids.add(int(d))
-    return kids
-
-
-class Pool:
-    """A standalone prodrec: `prodrec --listen ADDR --foreground` (a master
-    and its workers), with its own log file."""
-
-    counter = 0
-
-    def __init__(self, h, env=None, workers=4, listen=None, args=(),
-                 foreground=True):
-        Pool.counter += 1
-        self.h = h
-        self.label = "pool%d" % Pool.counter
-        self.address = listen or os.path.join(h.root, self.label + ".sock")
-        self.logpath = os.path.join(h.root, self.label + ".log")
-        e = dict(h.prodrec_env(), PRODREC_WORKERS=str(workers))
-        e.update(env or {})
-        self.env = child_env(e)
-        self.nworkers = workers
-        self.argv = [h.bin, "--listen", self.address] + list(args)
-        if foreground:
-            self.argv.append("--foreground")
-        self.proc = None
-        h.logs.append(self.logpath)
-        h.servers.append(self)
-
-    def start(self, wait=True):
-        with open(self.logpath, "ab") as logf:
-            self.proc = subprocess.Popen(self.argv, stdout=logf, stderr=logf,
-                                         stdin=subprocess.DEVNULL,
-                                         env=self.env, close_fds=True,
-                                         start_new_session=True)
-        self.h.children.append(self.proc)
-        if wait:
-            self.wait_serving()
-        return self
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def workers(self):
-        return children(self.pid)
-
-    def wait_serving(self, timeout=15):
-        def serving():
-            if len(self.workers()) < self.nworkers:
-                return False
-            try:
-                self.request("GET", "/api/__ready__", timeout=2)
-                return True
-            except Exception:  # noqa: BLE001 - not yet
-                return False
-        if not wait_until(serving, timeout):
-            raise harness.HarnessError("pool not serving:\n%s"
-                                       % self.read_log()[-2000:])
-
-    def request(self, method, path, body=b"", headers=None,
-                timeout=harness.HTTP_TIMEOUT, **_ignored):
-        params = fcgi.cgi_params(method, path, headers or {})
-        address = self.address
-        if not address.startswith("/"):
-            host, port = address.rsplit(":", 1)
-            address = (host, int(port))
-        return fcgi.request(address, params, body, timeout=timeout)
-
-    def read_log(self):
-        return read_text(self.logpath)
-
-    def log_count(self, text):
-        return self.read_log().count(text)
-
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-class Load:
-    """Client threads posting new records into one session until stopped;
-    every answer (or exception) is kept with the clientEventId it was for."""
-
-    def __init__(self, test, front, threads=4):
-        self.test = test
-        self.front = front
-        self.nthreads = threads
-        self.results = []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = []
-        self.seq = 0
-
-    def _next_body(self):
-        with self.lock:
-            self.seq += 1
-            n = self.seq
-        return self.test.body(clientEventId="load-%d-%s" % (n, os.urandom(
-            4).hex()))
-
-    def _run(self):
-        while not self.stopping.is_set():
-            b = self._next_body()
-            try:
-                r = post_record(self.front, b, self.test.tok, timeout=20)
-                outcome = r.status
-                rid = r.json()["data"]["payloadPreview"]["recordId"] \
-                    if r.status == 201 else None
-            except Exception as e:  # noqa: BLE001 - counted as a failure
-                outcome, rid = repr(e), None
-            with self.lock:
-                self.results.append((b["clientEventId"], outcome, rid))
-
-    def start(self):
-        for _ in range(self.nthreads):
-            t = threading.Thread(target=self._run, daemon=True)
-            t.start()
-            self.threads.append(t)
-        return self
-
-    def count(self):
-        with self.lock:
-            return len(self.results)
-
-    def wait_for(self, n, timeout=20):
-        """Wait until n more answers have come in."""
-        target = self.count() + n
-        wait_until(lambda: self.count() >= target, timeout, 0.02)
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(30)
-
-    def failures(self):
-        return [r for r in self.results if r[1] != 201]
-
-    def check_rows(self):
-        """Each 201 is its row; no clientEventId is stored twice."""
-        t = self.test
-        rows = t.H.session_records(t.sid)
-        by_event = {}
-        for row in rows:
-            t.assertNotIn(row["client_event_id"], by_event,
-                          "stored twice: %s" % row["client_event_id"])
-            by_event[row["client_event_id"]] = row["record_id"]
-        created = [r for r in self.results if r[1] == 201]
-        t.assertGreater(len(created), 0, "the load made records")
-        for event, _, rid in created:
-            t.assertEqual(by_event.get(event), rid,
-                          "the 201 for %s is its row" % event)
 
 
 class _PoolBase(Base):
@@ -477,7 +290,6 @@ def fcgi_address(p):
 def lighttpd_before(test, backend):
     """lighttpd from deploy/lighttpd-standalone.conf in front of backend:
     a unix socket path, or host:port (the recipe's TCP variant)."""
-    from test_deploy import HttpFront, recipe, start_server
     h = test.H
     d = os.path.join(h.root, "lt-%s" % os.urandom(4).hex())
     os.makedirs(os.path.join(d, "htdocs"))
@@ -496,7 +308,7 @@ def lighttpd_before(test, backend):
         f.write(conf)
     log = os.path.join(d, "lighttpd-error.log")
     h.logs.append(log)
-    web = HttpFront("lighttpd", port, start_server(
+    web = RecipeFront("lighttpd", port, start_server(
         ["lighttpd", "-D", "-f", path], port, log, h), log)
     test.addCleanup(web.stop)
     return web
@@ -837,18 +649,32 @@ class Standalone(_PoolBase):
 
 
 class UnderLighttpd(_PoolBase):
-    """The pool as lighttpd's bin-path process (max-procs 1)."""
+    """The pool as lighttpd's bin-path process (max-procs 1), each test's
+    lighttpd its own (as the suite's, a pool of 4): the suite's shared
+    lighttpd keeps its workers."""
 
-    def master(self):
-        pids = self.H.web.prodrec_pids()
+    def web(self, what):
+        web = harness.WebFront(self.H, subdir="web-%s-%s" % (what, self.sid))
+        self.addCleanup(web.stop)
+        return web.start()
+
+    def master(self, web):
+        pids = web.prodrec_pids()
         self.assertEqual(len(pids), 1, "one prodrec master under lighttpd")
         return pids.pop()
 
     def test_killed_worker_under_lighttpd(self):
-        master = self.master()
+        started = time.time()
+        web = self.web("worker")
+        master = self.master(web)
+        # The whole pool, grown up (a worker younger than a second counts
+        # as a failed start and comes back only after a back-off), as the
+        # suite's long-running lighttpd has it.
+        wait_until(lambda: len(children(master)) == web.workers, 10)
+        time.sleep(max(0, started + 1.5 - time.time()))
         workers = children(master)
         self.assertGreaterEqual(len(workers), 2, "the pool runs")
-        ld = self.load(self.H.web)
+        ld = self.load(web)
         victim = sorted(workers)[-1]
         os.kill(victim, signal.SIGKILL)
         self.assertTrue(wait_until(lambda: len(children(master)) ==
@@ -863,9 +689,7 @@ class UnderLighttpd(_PoolBase):
         """kill -9 of the master: its workers leave within a second and
         lighttpd starts a new master, because the workers make the old
         socket refuse connections before lighttpd probes it."""
-        web = harness.WebFront(self.H, subdir="web-kill-%s" % self.sid)
-        self.addCleanup(web.stop)
-        web.start()
+        web = self.web("kill")
         master = web.prodrec_pids().pop()
         workers = children(master)
         os.kill(master, signal.SIGKILL)

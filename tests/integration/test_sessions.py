@@ -18,8 +18,8 @@ import time
 import urllib.parse
 
 from harness import json_compact, post_record
-from itbase import (ALL_FRONTS, RECORD_ID_RE, Base, for_each_front,
-                    run_at_once)
+from itbase import (ALL_FRONTS, RECORD_ID_RE, Base, PrivateDatabase,
+                    for_each_front, run_at_once)
 
 PROD = "/api/control/production"
 SESSIONS = PROD + "/sessions"
@@ -786,12 +786,17 @@ for_each_front(globals(), _Lifecycle, ALL_FRONTS)
 # Pagination over many records (direct FastCGI only)
 # ======================================================================
 
-class PageTransaction(_Api):
+class PageTransaction(PrivateDatabase, _Api):
     """A page of an open session is read in one transaction that first
     holds the session row (issue 11): when its connection was lost it is
     run again whole, after reconnecting, never statement by statement
     outside the transaction, so an insert not yet committed is still
-    waited for and shown, not skipped for good."""
+    waited for and shown, not skipped for good. It kills every connection
+    of prodrec's account and turns the server's general log on: on a
+    MariaDB of the class's own (itbase.PrivateDatabase), not the shared
+    one other tests' fronts are connected to."""
+
+    private_fronts = ("direct",)
 
     def held_insert(self, sid):
         """A record inserted by SQL in a transaction left open; returns
