@@ -279,6 +279,14 @@ class HttpFront:
         finally:
             conn.close()
 
+    def sandbox_env(self, env):
+        """Before a start: take env (when given) as this front's own
+        settings, pick a port, and return the sandbox's environment."""
+        if env is not None:
+            self.extra_env = env
+        self.port = free_port()
+        return self.h.sandbox_env(self.extra_env)
+
 
 class WebFront(HttpFront):
     """lighttpd hosting prodrec, through scripts/web-sandbox."""
@@ -299,13 +307,7 @@ class WebFront(HttpFront):
         self.running = False
 
     def start(self, env=None):
-        if env is not None:
-            self.extra_env = env
-        self.port = free_port()
-        e = dict(self.h.prodrec_env())
-        e.pop("PRODREC_WORKERS", None)
-        e.update(self.extra_env)
-        e["PRODREC_BIN"] = self.h.bin
+        e = self.sandbox_env(env)
         e["WEB_MAX_PROCS"] = str(self.max_procs)   # prodrec masters
         e["WEB_WORKERS"] = str(self.workers)        # workers of each
         run_cmd([os.path.join(REPO, "scripts", "web-sandbox"), "start",
@@ -381,13 +383,7 @@ class ApacheFront(HttpFront):
         self.running = False
 
     def start(self, env=None):
-        if env is not None:
-            self.extra_env = env
-        self.port = free_port()
-        e = dict(self.h.prodrec_env())
-        e.pop("PRODREC_WORKERS", None)
-        e.update(self.extra_env)
-        e["PRODREC_BIN"] = self.h.bin
+        e = self.sandbox_env(env)
         e["APACHE_MAX_PROCS"] = str(self.max_procs)
         e["APACHE_PRODREC_WORKERS"] = str(self.workers)
         # Set first: stop() cleans up after a start that failed half-way.
@@ -541,6 +537,17 @@ class Harness:
             "PRODREC_JWT_SECRET": self.secret,
             "PRODREC_WORKERS": "0",
         }
+
+    def sandbox_env(self, extra):
+        """The environment of a web server sandbox (scripts/web-sandbox,
+        scripts/apache-sandbox): the suite's settings without
+        PRODREC_WORKERS (the sandbox sets the pool), extra over them, and
+        the prodrec to run."""
+        e = dict(self.prodrec_env())
+        e.pop("PRODREC_WORKERS", None)
+        e.update(extra)
+        e["PRODREC_BIN"] = self.bin
+        return e
 
     FRONTS = ("direct", "web", "fcgid", "proxy")
 

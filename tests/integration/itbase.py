@@ -142,6 +142,89 @@ class Base(unittest.TestCase):
         self.assertTrue(f.alive(), "%s not alive" % f.name)
 
 
+class OwnDirect(Base):
+    """A mixin for a test class with a direct prodrec of its own, cls.server
+    (direct_env over the suite's settings, labelled direct_label), started
+    in setUpClass and stopped in tearDownClass."""
+
+    direct_env = None
+    direct_label = None
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = harness.H.new_direct(env=cls.direct_env,
+                                          label=cls.direct_label)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.server is not None:
+                cls.server.stop()
+        finally:
+            super().tearDownClass()
+
+    def setUp(self):
+        self.setup_user()
+
+
+class StartChecks:
+    """A mixin for tests of prodrec run as a one-off command (by default
+    --check-config) and of the one line it prints when it refuses to
+    start."""
+
+    def run_prodrec(self, env, args=("--check-config",), stdin=None,
+                    config_file=None, timeout=20):
+        """Run prodrec with the suite's settings, env over them (None
+        removes a variable) and, with config_file, a file of that text as
+        PRODREC_CONFIG. Fails the test if it is still running after
+        timeout seconds."""
+        e = dict(self.H.prodrec_env())
+        if config_file is not None:
+            path = os.path.join(self.H.root, "cfg-%d.conf" % id(config_file))
+            with open(path, "w") as f:
+                f.write(config_file)
+            e["PRODREC_CONFIG"] = path
+        e.update(env)
+        try:
+            return subprocess.run([self.H.bin] + list(args),
+                                  env=child_env(e), stdin=stdin
+                                  if stdin is not None else
+                                  subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail("prodrec %s still runs after %ds with %r: it does not "
+                      "stop at start" % (" ".join(args), timeout, env))
+
+    def run_on_socket(self, env, name, timeout=20):
+        """Start prodrec as a web server does, on a listening unix socket
+        (H.root/name) on fd 0."""
+        lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        lsock.bind(os.path.join(self.H.root, name))
+        lsock.listen(4)
+        try:
+            return self.run_prodrec(env, args=(), stdin=lsock.fileno(),
+                                    timeout=timeout)
+        finally:
+            lsock.close()
+
+    def assert_one_line_error(self, p, mentions=None):
+        """p refused to start with one line on stderr, naming one of
+        mentions (a string or a list), and did not say it was OK."""
+        self.assertNotEqual(p.returncode, 0, (p.stdout, p.stderr))
+        out = p.stderr.decode("utf-8", "replace")
+        lines = [ln for ln in out.split("\n") if ln.strip()]
+        self.assertEqual(len(lines), 1, "one line on stderr: %r" % out)
+        self.assertNotIn("configuration OK", p.stdout.decode())
+        if isinstance(mentions, str):
+            mentions = [mentions]
+        if mentions:
+            self.assertTrue(any(m in lines[0] for m in mentions),
+                            "%r names none of %r" % (lines[0], mentions))
+        return lines[0]
+
+
 class PrivateDatabase(Base):
     """A mixin for a test class whose tests stop, kill or restart MariaDB:
     the class gets a MariaDB of its own with prodrec's fronts on it

@@ -2,43 +2,15 @@
 the program at start with one line on stderr and a non-zero exit."""
 
 import os
-import socket
-import subprocess
 
 import harness
-from harness import child_env
-from itbase import Base
+from itbase import Base, OwnDirect, StartChecks
 
 
-class CheckConfig(Base):
-    def run_prodrec(self, env, args=("--check-config",), stdin=None,
-                    config_file=None):
-        e = dict(self.H.prodrec_env())
-        if config_file is not None:
-            path = os.path.join(self.H.root, "cfg-%d.conf" % id(config_file))
-            with open(path, "w") as f:
-                f.write(config_file)
-            e["PRODREC_CONFIG"] = path
-        e.update(env)
-        return subprocess.run([self.H.bin] + list(args), env=child_env(e),
-                              stdin=stdin if stdin is not None
-                              else subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=20)
-
+class CheckConfig(StartChecks, Base):
     def assert_ok(self, p):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.decode(), "configuration OK\n")
-
-    def assert_one_line_error(self, p, mentions=None):
-        self.assertNotEqual(p.returncode, 0, (p.stdout, p.stderr))
-        out = p.stderr.decode("utf-8", "replace")
-        lines = [ln for ln in out.split("\n") if ln.strip()]
-        self.assertEqual(len(lines), 1, "one line on stderr: %r" % out)
-        self.assertNotIn("configuration OK", p.stdout.decode())
-        if mentions:
-            self.assertIn(mentions, lines[0])
-        return lines[0]
 
     def test_ok(self):
         self.assert_ok(self.run_prodrec({}))
@@ -131,15 +103,7 @@ class CheckConfig(Base):
                                         config_file="max_body = abc\n"))
 
     def test_bad_config_stops_before_serving(self):
-        lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        path = os.path.join(self.H.root, "badcfg.sock")
-        lsock.bind(path)
-        lsock.listen(4)
-        try:
-            p = self.run_prodrec({"PRODREC_MAX_BODY": "abc"}, args=(),
-                                 stdin=lsock.fileno())
-        finally:
-            lsock.close()
+        p = self.run_on_socket({"PRODREC_MAX_BODY": "abc"}, "badcfg.sock")
         self.assert_one_line_error(p, "PRODREC_MAX_BODY")
 
     def test_secret_not_logged(self):
@@ -147,24 +111,12 @@ class CheckConfig(Base):
         self.assertNotIn(self.H.secret.encode(), p.stderr + p.stdout)
 
 
-class ConfiguredLimits(Base):
+class ConfiguredLimits(OwnDirect):
     """PRODREC_MAX_BODY / MAX_UNITS / MAX_CLOCK_SKEW change the limits."""
 
-    server = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.H.new_direct(
-            env={"PRODREC_MAX_BODY": "1024", "PRODREC_MAX_UNITS": "10",
-                 "PRODREC_MAX_CLOCK_SKEW": "0"}, label="direct-limits")
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server is not None:
-            cls.server.stop()
-
-    def setUp(self):
-        self.setup_user()
+    direct_env = {"PRODREC_MAX_BODY": "1024", "PRODREC_MAX_UNITS": "10",
+                  "PRODREC_MAX_CLOCK_SKEW": "0"}
+    direct_label = "direct-limits"
 
     def test_limits(self):
         from harness import post_record

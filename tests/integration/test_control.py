@@ -15,15 +15,13 @@ import datetime
 import os
 import re
 import signal
-import socket
-import subprocess
 import time
 
 import fcgi
 import harness
-from harness import child_env, post_record
-from itbase import (ALL_FRONTS, Base, Pool, PrivateDatabase, for_each_front,
-                    proc_state, wait_until)
+from harness import post_record
+from itbase import (ALL_FRONTS, Base, Pool, PrivateDatabase, StartChecks,
+                    for_each_front, proc_state, wait_until)
 
 HEALTH = "/api/control/health"
 STATUS = "/api/control/status"
@@ -311,7 +309,7 @@ for_each_front(globals(), _Status, ALL_FRONTS)
 # The allow-list
 # ======================================================================
 
-class StatusAllow(_Control):
+class StatusAllow(StartChecks, _Control):
     servers = []
 
     @classmethod
@@ -391,30 +389,6 @@ class StatusAllow(_Control):
 
     # ---- bad values stop the program at start --------------------------
 
-    def run_prodrec(self, env, args=("--check-config",), stdin=None,
-                    timeout=20):
-        e = dict(self.H.prodrec_env())
-        e.update(env)
-        try:
-            return subprocess.run([self.H.bin] + list(args),
-                                  env=child_env(e), stdin=stdin
-                                  if stdin is not None else
-                                  subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.fail("prodrec %s still runs after %ds with %r: it does not "
-                      "stop at start" % (" ".join(args), timeout, env))
-
-    def assert_one_line_error(self, p, mentions):
-        self.assertNotEqual(p.returncode, 0, (p.stdout, p.stderr))
-        out = p.stderr.decode("utf-8", "replace")
-        lines = [ln for ln in out.split("\n") if ln.strip()]
-        self.assertEqual(len(lines), 1, "one line on stderr: %r" % out)
-        if isinstance(mentions, str):
-            mentions = [mentions]
-        self.assertTrue(any(m in lines[0] for m in mentions),
-                        "%r names none of %r" % (lines[0], mentions))
-
     def test_good_values_check(self):
         for allow in ("127.0.0.1", "10.0.0.0/8,::1", "2001:db8::/32",
                       "0.0.0.0/0,::/0", "::ffff:127.0.0.1", "192.0.2.5/32"):
@@ -439,15 +413,8 @@ class StatusAllow(_Control):
                                        "PRODREC_STATUS_ALLOW"])
 
     def test_bad_value_stops_before_serving(self):
-        lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        path = os.path.join(self.H.root, "badallow.sock")
-        lsock.bind(path)
-        lsock.listen(4)
-        try:
-            p = self.run_prodrec({"PRODREC_STATUS_ALLOW": "nope"}, args=(),
-                                 stdin=lsock.fileno(), timeout=5)
-        finally:
-            lsock.close()
+        p = self.run_on_socket({"PRODREC_STATUS_ALLOW": "nope"},
+                               "badallow.sock", timeout=5)
         self.assert_one_line_error(p, "PRODREC_STATUS_ALLOW")
 
 

@@ -11,7 +11,7 @@ import time
 import fcgi
 import harness
 from harness import RECORDS_PATH, post_record
-from itbase import Base, for_each_front
+from itbase import Base, OwnDirect, for_each_front
 
 
 class _Paths(Base):
@@ -51,23 +51,14 @@ class _Paths(Base):
 for_each_front(globals(), _Paths)
 
 
-class Transport(Base):
+class Transport(OwnDirect):
     """Direct FastCGI only, one process, so 'the next request' is served
     by the same process that met the bad one."""
 
-    server = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.H.new_direct(label="direct-transport")
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server is not None:
-            cls.server.stop()
+    direct_label = "direct-transport"
 
     def setUp(self):
-        self.setup_user()
+        super().setUp()
         if not self.server.alive():
             # An earlier test killed it: report there, start afresh here.
             type(self).server = harness.H.new_direct(
