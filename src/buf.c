@@ -23,6 +23,7 @@ buf_reserve(struct buf *b, size_t extra)
 		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
 	if ((p = realloc(b->data, cap)) == NULL)
 		return -1;
+	p[b->len] = '\0';	/* as buf.h promises, from the first reserve */
 	b->data = p;
 	b->cap = cap;
 	return 0;

@@ -21,9 +21,9 @@ test_empty(void)
 	    "buf_reset of a buffer never used allocates nothing");
 	buf_free(&b);
 	ok(b.data == NULL && b.len == 0 && b.cap == 0, "nor does buf_free");
-	/* (Its data are not NUL-terminated yet, whatever buf.h says.) */
-	ok(buf_reserve(&b, 0) == 0 && b.cap == 256 && b.len == 0,
-	    "the first reserve allocates 256 bytes");
+	ok(buf_reserve(&b, 0) == 0 && b.cap == 256 && b.len == 0 &&
+	    b.data[0] == '\0', "the first reserve allocates 256 bytes, an "
+	    "empty string");
 	buf_free(&b);
 	ok(buf_append(&b, "", 0) == 0 && b.data != NULL && b.data[0] == '\0' &&
 	    b.len == 0, "appending nothing leaves an empty string");
