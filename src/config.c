@@ -3,15 +3,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "alg.h"
 #include "config.h"
+#include "proc.h"
 
 #define KEY_FILE_MAX	(64 * 1024)	/* largest secret or PEM file read */
 
@@ -160,22 +161,19 @@ cfg_read_file(const char *path, size_t max, size_t *lenp, struct stat *st,
 static char *
 absolute_path(const char *path, char *err, size_t errsz, const char *what)
 {
-	char	cwd[4096], *abs;
+	char	abs[PATH_MAX], *copy;
 
 	if (path[0] == '\0') {
 		snprintf(err, errsz, "%s: an empty path", what);
 		return NULL;
 	}
-	if (path[0] == '/')
-		abs = strdup(path);
-	else if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		snprintf(err, errsz, "%s: getcwd: %s", what, strerror(errno));
+	if (proc_absolute_path(path, abs, sizeof(abs)) == -1) {
+		snprintf(err, errsz, "%s: %s: %s", what, path, strerror(errno));
 		return NULL;
-	} else if (asprintf(&abs, "%s/%s", cwd, path) == -1)
-		abs = NULL;
-	if (abs == NULL)
+	}
+	if ((copy = strdup(abs)) == NULL)
 		snprintf(err, errsz, "%s: out of memory", what);
-	return abs;
+	return copy;
 }
 
 /* Parse comma-separated algorithm names into a bit set. */
