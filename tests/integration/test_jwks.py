@@ -105,15 +105,15 @@ def tearDownModule():
     CERTS.clear()
 
 
+def given(d, **members):
+    """d with each of members that is not None added."""
+    d.update((k, v) for k, v in members.items() if v is not None)
+    return d
+
+
 def jwk(name, kid=None, use="sig", alg=None, **extra):
     """The public JWK of key name (jose's exportJWK) with kid / use / alg."""
-    k = dict(KEYS[name]["jwk"])
-    if kid is not None:
-        k["kid"] = kid
-    if use is not None:
-        k["use"] = use
-    if alg is not None:
-        k["alg"] = alg
+    k = given(dict(KEYS[name]["jwk"]), kid=kid, use=use, alg=alg)
     k.update(extra)
     return k
 
@@ -156,12 +156,8 @@ def rsa1024_jwk(kid):
 def sign_op(key, sub, kid=None, alg=None, typ="JWT", **kw):
     """A jose.mjs sign operation: key name, subject, header kid / typ, and
     iss / aud / ttl / claims in kw."""
-    op = {"op": "sign", "pkcs8": KEYS[key]["pkcs8"],
-          "alg": alg or KEYS[key]["alg"], "sub": sub}
-    if kid is not None:
-        op["kid"] = kid
-    if typ is not None:
-        op["typ"] = typ
+    op = given({"op": "sign", "pkcs8": KEYS[key]["pkcs8"],
+                "alg": alg or KEYS[key]["alg"], "sub": sub}, kid=kid, typ=typ)
     op.update(kw)
     return op
 
