@@ -21,13 +21,21 @@ warnings=$(groff -ww -mandoc -Tutf8 "$page" 2>&1 >/dev/null)
 ok $? "groff -ww renders doc/prodrec.8 silently${warnings:+: $warnings}"
 
 # Each key of the table: a line "{ \"name\", ..." in src/config.c.
-for key in $(sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p' "$srcdir/src/config.c"); do
+keys=$(sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p' "$srcdir/src/config.c")
+[ "$(printf '%s\n' $keys | wc -l)" -ge 20 ]
+ok $? "src/config.c's table read: $(printf '%s\n' $keys | wc -l) keys"
+for key in $keys; do
 	grep -q "^\.It Ic $key\( \|$\)" "$page"
 	ok $? "configuration key $key has an entry"
 done
 
 # Each long option of --help.
-for opt in $(./src/prodrec --help | sed -n 's/^  --\([a-z-]*\).*/\1/p'); do
+help=$(./src/prodrec --help)
+ok $? "prodrec --help runs"
+opts=$(printf '%s\n' "$help" | sed -n 's/^  --\([a-z-]*\).*/\1/p')
+[ "$(printf '%s\n' $opts | wc -l)" -ge 6 ]
+ok $? "--help read: $(printf '%s\n' $opts | wc -l) options"
+for opt in $opts; do
 	grep -q "^\.It Fl -$opt\( \|$\)" "$page"
 	ok $? "option --$opt has an entry"
 done

@@ -5,7 +5,8 @@ and definitions (TAP, for make check).
 - No circle between modules: a module is a name (db_record for
   src/db_record.c), its .c and its header; "a includes b" is an edge.
 - No file includes a header of this project that it uses nothing of: no
-  function, type, enum constant, macro or struct member it declares.
+  function, type, enum constant or macro it declares, and no member of its
+  structs reached with . or ->.
 - Each third-party library is included by its own modules only.
 
 Run from the top of the tree, or with srcdir set to it.
@@ -45,18 +46,25 @@ def strip_comments(text):
 
 
 def declared(text):
-    """The names a header gives its users."""
+    """The names a header gives its users, and its structs' members."""
     text = strip_comments(text)
     names = set(re.findall(r"^#define\s+([A-Za-z_]\w*)", text, re.M))
     names |= set(re.findall(r"\b(?:struct|enum)\s+(\w+)", text))
     names |= set(re.findall(r"\b(\w+)\s*\(", text))
     names |= set(re.findall(r"\btypedef\b[^;]*?\b(\w+)\s*;", text))
-    for body in re.findall(r"\{(.*?)\}", text, re.S):
-        names |= set(re.findall(r"\b([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*[;,=]",
-                                body))
+    members = set()
+    for kind, body in re.findall(r"\b(struct|enum)\s+\w+\s*\{(.*?)\}", text,
+                                 re.S):
+        found = set(re.findall(
+            r"\b([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*[;,=]", body))
+        if kind == "enum":
+            names |= set(re.findall(r"\b([A-Z_][A-Z0-9_]*)\b", body))
+        else:
+            members |= found
     guard = re.findall(r"#ifndef\s+(\w+)", text)
-    return names - set(guard) - {"if", "while", "for", "return", "sizeof",
-                                 "__attribute__", "unused", "format"}
+    names -= set(guard) | {"if", "while", "for", "return", "sizeof",
+                           "__attribute__", "unused", "format"}
+    return names, members
 
 
 def module(path):
@@ -68,18 +76,21 @@ def main():
                    glob.glob(os.path.join(SRCDIR, "include", "prodrec",
                                           "*.h")))
     headers = {os.path.basename(f): f for f in files if f.endswith(".h")}
-    names = {h: declared(open(f).read()) for h, f in headers.items()}
+    decls = {h: declared(open(f).read()) for h, f in headers.items()}
     graph = {}
     for f in files:
         text = open(f).read()
         body = strip_comments(re.sub(r"^#include.*$", "", text, flags=re.M))
         words = set(re.findall(r"\w+", body))
+        reached = set(re.findall(r"(?:\.|->)\s*(\w+)", body))
         m = module(f)
         for inc in re.findall(r'^#include "(\w+\.h)"', text, re.M):
             if inc not in headers or module(inc) == m:
                 continue
             graph.setdefault(m, set()).add(module(inc))
-            ok(bool(names[inc] & words), "%s uses what %s declares" %
+            names, members = decls[inc]
+            ok(bool(names & words or members & reached),
+               "%s uses what %s declares" %
                (os.path.relpath(f, SRCDIR), inc))
         for lib in re.findall(r"^#include <([\w/.-]+)>", text, re.M):
             for pattern, owners in LIBRARIES.items():

@@ -606,8 +606,8 @@ test_check(void)
 	c.jwt_algs = 1u << ALG_HS256;
 	c.jwt_secret = (char *)"a-secret";
 	c.jwt_secret_len = 8;
-	ok(check_says(&c, NULL), "cfg_check: a short secret is auth's to "
-	    "refuse, and no db_host is localhost");
+	ok(check_says(&c, NULL), "cfg_check passes a short secret (auth's to "
+	    "refuse) and no db_host (the default, localhost)");
 	c.jwt_algs = 0;
 	ok(check_says(&c, "names no usable algorithm"), "no algorithm");
 	c.jwt_algs = 1u << ALG__MAX;
