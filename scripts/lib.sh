@@ -16,8 +16,11 @@
 # True (0) while process PID runs; 1 when it does not exist or is a zombie
 # (exited, not yet reaped by whoever adopted it) or dead (state Z or X).
 alive() {
-	local state
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	local stat state
+	# The state follows the name in parentheses, which may hold spaces.
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	state=${stat##*) }
+	state=${state%% *}
 	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 

@@ -169,6 +169,40 @@ class OwnDirect(Base):
         self.setup_user()
 
 
+class NamedServers(Base):
+    """A mixin for a test class that runs direct prodrecs under settings of
+    its own: self.server(name, env) starts one per name on first use (env
+    over the suite's settings, labelled label_prefix + name), and
+    tearDownClass stops them all."""
+
+    label_prefix = ""
+    servers = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.servers = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            for s in cls.servers.values():
+                s.stop()
+        finally:
+            cls.servers = {}
+            super().tearDownClass()
+
+    def server(self, name, env):
+        servers = type(self).servers
+        if name not in servers:
+            servers[name] = harness.H.new_direct(
+                env=env, label=self.label_prefix + name)
+        return servers[name]
+
+    def setUp(self):
+        self.setup_user()
+
+
 class StartChecks:
     """A mixin for tests of prodrec run as a one-off command (by default
     --check-config) and of the one line it prints when it refuses to

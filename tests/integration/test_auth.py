@@ -6,7 +6,7 @@ import time
 
 import harness
 from harness import b64u, json_compact, post_record
-from itbase import Base, for_each_front
+from itbase import Base, NamedServers, for_each_front
 
 
 class _Tokens(Base):
@@ -135,25 +135,8 @@ class _Tokens(Base):
 for_each_front(globals(), _Tokens)
 
 
-class ConfiguredTokens(Base):
+class ConfiguredTokens(NamedServers):
     """prodrec (direct) restarted with other token settings."""
-
-    servers = {}
-
-    @classmethod
-    def server(cls, name, env):
-        if name not in cls.servers:
-            cls.servers[name] = harness.H.new_direct(env=env, label=name)
-        return cls.servers[name]
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in cls.servers.values():
-            s.stop()
-        cls.servers = {}
-
-    def setUp(self):
-        self.setup_user()
 
     def send(self, server, token):
         return post_record(server, self.body(), token)

@@ -3,7 +3,6 @@ prodrec, and renamed over the file prodrec reads; a failed or bad fetch
 leaves the file as it was. Sets are served as file: URLs (the tests reach
 no network); https: is what an operator gives."""
 
-import base64
 import os
 import subprocess
 import tempfile
@@ -21,9 +20,8 @@ def rsa_jwk(pub_pem, kid):
     out = run_cmd(["openssl", "rsa", "-pubin", "-in", pub_pem, "-noout",
                    "-modulus"]).stdout.decode()
     n = bytes.fromhex(out.strip().split("=", 1)[1])
-    b64 = base64.urlsafe_b64encode(n).rstrip(b"=").decode()
     return ('{"kty":"RSA","kid":"%s","use":"sig","alg":"RS256",'
-            '"n":"%s","e":"AQAB"}' % (kid, b64))
+            '"n":"%s","e":"AQAB"}' % (kid, harness.b64u(n)))
 
 
 class FetchJwks(Base):

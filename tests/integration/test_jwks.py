@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -30,8 +29,8 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 
 import harness
-from harness import REPO, child_env, post_record
-from itbase import Base
+from harness import REPO, post_record
+from itbase import Base, NamedServers, StartChecks
 
 JOSE_DIR = os.path.join(REPO, "tests", "jose")
 JOSE_SCRIPT = os.path.join(JOSE_DIR, "jose.mjs")
@@ -202,31 +201,14 @@ def jwks_env(path, algs, **extra):
 
 # ---- the base of the classes ------------------------------------------------
 
-class _JwksBase(Base):
+class _JwksBase(NamedServers):
     """prodrec (direct, over FastCGI) started per class under its own key
     settings, stopped in tearDownClass."""
 
-    servers = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.servers = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        for s in (cls.servers or {}).values():
-            s.stop()
-        cls.servers = {}
+    label_prefix = "jwks-"
 
     def server(self, name, env, workers=0):
-        cls = type(self)
-        if name not in cls.servers:
-            e = dict(env, PRODREC_WORKERS=str(workers))
-            cls.servers[name] = self.H.new_direct(env=e, label="jwks-" + name)
-        return cls.servers[name]
-
-    def setUp(self):
-        self.setup_user()
+        return super().server(name, dict(env, PRODREC_WORKERS=str(workers)))
 
     def send(self, server, token, sid=None):
         body = self.body()
@@ -738,48 +720,22 @@ class JwksCertificate(_JwksBase):
 
 # ---- 11-12: a refused start, --check-config ---------------------------------
 
-class JwksConfig(Base):
-    def run_prodrec(self, env, args=(), merge=False):
-        """prodrec with env over the usual settings. Without args it is
-        given a listening socket on fd 0, so that a start it takes would
-        serve (and time out here). merge: stderr into stdout."""
-        e = dict(self.H.prodrec_env())
-        e.update(env)
-        lsock = None
-        stdin = subprocess.DEVNULL
-        if not args:
-            lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            path = os.path.join(WORK, "refused-%s.sock"
-                                % secrets.token_hex(4))
-            lsock.bind(path)
-            lsock.listen(4)
-            stdin = lsock.fileno()
-        try:
-            return subprocess.run([self.H.bin] + list(args),
-                                  env=child_env(e), stdin=stdin,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT if merge
-                                  else subprocess.PIPE, timeout=20)
-        finally:
-            if lsock is not None:
-                lsock.close()
-
+class JwksConfig(StartChecks, Base):
     def assert_refused(self, p, *reasons):
-        out = p.stderr.decode("utf-8", "replace")
-        self.assertNotEqual(p.returncode, 0, (p.stdout, out))
-        lines = [ln for ln in out.split("\n") if ln.strip()]
-        self.assertEqual(len(lines), 1, "one line on stderr: %r" % out)
-        self.assertIn("configuration error", lines[0])
-        self.assertIn("PRODREC_JWT_JWKS_FILE", lines[0])
-        low = lines[0].lower()
+        line = self.assert_one_line_error(p, "PRODREC_JWT_JWKS_FILE")
+        self.assertIn("configuration error", line)
+        low = line.lower()
         for r in reasons:
             self.assertTrue(any(w.lower() in low for w in r),
-                            "stderr %r names none of %r" % (lines[0], r))
+                            "stderr %r names none of %r" % (line, r))
 
     def start_with(self, name, text, algs="RS256"):
+        """Start prodrec as a web server does (a start it took would
+        serve, and time out here) on the key set text."""
         p = set_path("refused-" + name)
         write_set(p, text=text)
-        return self.run_prodrec(jwks_env(p, algs))
+        return self.run_on_socket(jwks_env(p, algs), "refused-%s.sock"
+                                  % secrets.token_hex(4))
 
     def test_start_refused_malformed_set(self):
         good = json.dumps({"keys": [jwk("k1", kid="k1")]})

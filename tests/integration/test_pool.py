@@ -654,9 +654,9 @@ class UnderLighttpd(_PoolBase):
     lighttpd keeps its workers."""
 
     def web(self, what):
-        web = harness.WebFront(self.H, subdir="web-%s-%s" % (what, self.sid))
+        web = self.H.new_web(None, "web-%s-%s" % (what, self.sid))
         self.addCleanup(web.stop)
-        return web.start()
+        return web
 
     def master(self, web):
         pids = web.prodrec_pids()
@@ -670,7 +670,8 @@ class UnderLighttpd(_PoolBase):
         # The whole pool, grown up (a worker younger than a second counts
         # as a failed start and comes back only after a back-off), as the
         # suite's long-running lighttpd has it.
-        wait_until(lambda: len(children(master)) == web.workers, 10)
+        self.assertTrue(wait_until(lambda: len(children(master)) ==
+                                   web.workers, 10), "the pool fills up")
         time.sleep(max(0, started + 1.5 - time.time()))
         workers = children(master)
         self.assertGreaterEqual(len(workers), 2, "the pool runs")

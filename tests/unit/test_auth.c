@@ -8,10 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/pem.h>
 
 #include <jwt.h>
 
@@ -27,43 +25,18 @@
 static struct config	 cfg;
 static char		*rsa_priv, *rsa_pub, *ec_priv, *ec_pub, *ec384_pub;
 
-/* Write pkey as PEM, public or private; the caller frees the text. */
-static char *
-pem(EVP_PKEY *pkey, int public)
-{
-	BIO	*bio;
-	char	*data, *text;
-	long	 len;
-	int	 rc;
-
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		abort();
-	rc = public ? PEM_write_bio_PUBKEY(bio, pkey) :
-	    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL);
-	if (rc != 1 || (len = BIO_get_mem_data(bio, &data)) <= 0)
-		abort();
-	if ((text = strndup(data, (size_t)len)) == NULL)
-		abort();
-	BIO_free(bio);
-	return text;
-}
-
-/* Make the test keys: RSA 2048, EC P-256 and EC P-384. */
+/* Make the test keys: RSA 2048, EC P-256 and EC P-384 (jwk.h). */
 static void
 make_keys(void)
 {
-	EVP_PKEY	*rsa, *ec, *ec384;
+	EVP_PKEY	*rsa = tk_rsa(2048), *ec = tk_ec("P-256");
+	EVP_PKEY	*ec384 = tk_ec("P-384");
 
-	rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	ec384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	if (rsa == NULL || ec == NULL || ec384 == NULL)
-		abort();
-	rsa_priv = pem(rsa, 0);
-	rsa_pub = pem(rsa, 1);
-	ec_priv = pem(ec, 0);
-	ec_pub = pem(ec, 1);
-	ec384_pub = pem(ec384, 1);
+	rsa_priv = tk_pem(rsa, 1);
+	rsa_pub = tk_pem(rsa, 0);
+	ec_priv = tk_pem(ec, 1);
+	ec_pub = tk_pem(ec, 0);
+	ec384_pub = tk_pem(ec384, 0);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
 	EVP_PKEY_free(ec384);
@@ -113,24 +86,6 @@ mint(jwt_alg_t alg, const char *key, const char *claims)
 	return tok;
 }
 
-/* Append the unpadded base64url encoding of in (len bytes) to out. */
-static void
-b64url(char *out, const void *in, size_t len)
-{
-	char	*p;
-
-	p = out + strlen(out);
-	EVP_EncodeBlock((unsigned char *)p, in, (int)len);
-	for (; *p != '\0'; p++) {
-		if (*p == '+')
-			*p = '-';
-		else if (*p == '/')
-			*p = '_';
-		else if (*p == '=')
-			*p = '\0';
-	}
-}
-
 /* A token built by hand, HS256-signed with secret (or unsigned if NULL). */
 static char *
 hand(const char *header, const char *payload, const char *secret)
@@ -141,16 +96,16 @@ hand(const char *header, const char *payload, const char *secret)
 
 	if ((tok = calloc(1, 4 * (strlen(header) + strlen(payload)) + 200)) == NULL)
 		abort();
-	b64url(tok, header, strlen(header));
+	tk_b64(tok, header, strlen(header), 1);
 	strcat(tok, ".");
-	b64url(tok, payload, strlen(payload));
+	tk_b64(tok, payload, strlen(payload), 1);
 	strcat(tok, ".");
 	if (secret == NULL)
 		return tok;
 	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
 	    (unsigned char *)tok, strlen(tok) - 1, mac, &maclen) == NULL)
 		abort();
-	b64url(tok, mac, maclen);
+	tk_b64(tok, mac, maclen, 1);
 	return tok;
 }
 
