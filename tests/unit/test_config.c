@@ -340,10 +340,10 @@ test_env_errors(void)
 	setenv("PRODREC_JWT_ALGS", "RS256", 1);
 	setenv("PRODREC_JWT_JWKS_FILE", "keys/jwks.json", 1);
 	if (loads("RS256 with a key set file and no PEM")) {
-		char	want[4200];
+		char	cwd[2048], want[4200];
 
 		snprintf(want, sizeof(want), "%s/keys/jwks.json",
-		    getcwd(want + 2048, 2048));
+		    getcwd(cwd, sizeof(cwd)) != NULL ? cwd : "?");
 		ok(cfg.jwt_jwks_file != NULL &&
 		    strcmp(cfg.jwt_jwks_file, want) == 0,
 		    "relative key set path made absolute (%s)",
